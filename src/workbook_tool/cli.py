@@ -1,0 +1,204 @@
+"""The `workbook-tool` command line: parse options, call the library, render, exit 0/1/2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .roster import RosterError, load_roster
+from .rubric import Rubric, RubricError, load_rubric
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+class Abort(Exception):
+    """A usage error or nothing could be done: one sentence, exit 2."""
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def friendly(func: Callable) -> Callable:
+    """Turn the library's expected errors into one sentence each on stderr and exit 2."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except RubricError as exc:
+            for problem in exc.problems:
+                click.echo(f"Error: rubric {exc.path}: {problem}", err=True)
+            sys.exit(EXIT_USAGE)
+        except RosterError as exc:
+            for problem in exc.problems:
+                click.echo(f"Error: roster {exc.path}: {problem}", err=True)
+            sys.exit(EXIT_USAGE)
+        except Abort as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+
+    return wrapper
+
+
+def open_rubric(path: str | None) -> Rubric:
+    return load_rubric(path)
+
+
+def parse_domains(text: str | None, rubric: Rubric) -> list[str] | None:
+    if not text:
+        return None
+    ids = [part.strip().upper().removeprefix("D") for part in text.split(",") if part.strip()]
+    try:
+        rubric.select(ids)
+    except KeyError as exc:
+        raise Abort(exc.args[0]) from None
+    return ids
+
+
+@contextmanager
+def progress_bar(total: int, label: str, quiet: bool):
+    """A bar on stderr when it is a terminal; silent otherwise (logs, pipes, tests)."""
+    if quiet or not sys.stderr.isatty() or total < 2:
+        yield lambda n: None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+rubric_option = click.option(
+    "--rubric", "rubric_path", type=click.Path(dir_okay=False),
+    help="Rubric YAML file (default: the packaged District Framework).",
+)
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print one JSON document on stdout and nothing else.")
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+jobs_option = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+                           help="Worker processes (default: the machine's cores).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="workbook-tool")
+def main() -> None:
+    """Rating workbooks for a rubric: generate one per school, check, and consolidate.
+
+    \b
+    Examples:
+        workbook-tool demo
+        workbook-tool generate samples/roster.csv --out output/workbooks
+        workbook-tool check returns/101_lincoln-high.xlsx
+        workbook-tool consolidate returns/ --roster samples/roster.csv --out output/summary
+    """
+
+
+@main.group()
+def rubric() -> None:
+    """Validate and show rubrics.
+
+    \b
+    Examples:
+        workbook-tool rubric check my_rubric.yaml
+        workbook-tool rubric show --json
+    """
+
+
+@rubric.command("check")
+@click.argument("rubric_file", required=False, type=click.Path(dir_okay=False))
+def rubric_check(rubric_file: str | None) -> None:
+    """Validate a rubric file (default: the packaged one); exit 1 listing every problem.
+
+    \b
+    Example:
+        workbook-tool rubric check rubric/district_framework.yaml
+    """
+    try:
+        loaded = load_rubric(rubric_file)
+    except RubricError as exc:
+        for problem in exc.problems:
+            click.echo(f"{exc.path}: {problem}", err=True)
+        click.echo(f"{exc.path}: {len(exc.problems)} problem(s)", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    levels = len(loaded.levels)
+    click.echo(
+        f"{Path(loaded.path).name}: ok: {loaded.title} {loaded.version}, "
+        f"{len(loaded.domains)} domains, {len(loaded.indicators)} indicators, {levels} levels "
+        f"(fingerprint {loaded.fingerprint[:12]})"
+    )
+
+
+@rubric.command("show")
+@rubric_option
+@json_option
+@friendly
+def rubric_show(rubric_path: str | None, as_json: bool) -> None:
+    """Print a rubric's domains, indicators and levels.
+
+    \b
+    Examples:
+        workbook-tool rubric show
+        workbook-tool rubric show --json | jq '.domains[0].sections[0].indicators[0]'
+    """
+    loaded = open_rubric(rubric_path)
+    if as_json:
+        click.echo(json.dumps(loaded.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{loaded.title} ({loaded.id} {loaded.version})")
+    click.echo("Levels: " + ", ".join(f"{lv.level} {lv.label}" for lv in loaded.levels))
+    for domain in loaded.domains:
+        click.echo(f"\nD{domain.id} {domain.title}")
+        for section in domain.sections:
+            click.echo(f"  {section.title}")
+            for ind in section.indicators:
+                click.echo(f"    {ind.id} {ind.title}")
+    click.echo(f"\nfingerprint {loaded.fingerprint}")
+
+
+@main.command()
+@click.argument("roster", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for the workbooks and manifest.csv.")
+@rubric_option
+@click.option("--cycle", default="", help='Assessment cycle, e.g. "2026-27".')
+@click.option("--domains", help="Only these domains, e.g. 1,3 (default: all).")
+@click.option("--due", default="", help='Return date shown to schools, e.g. "March 15".')
+@click.option("--return-to", default="", help="Who receives the returns (name, e-mail).")
+@click.option("--password", default=None,
+              help="Sheet-protection password (default: protected without a password).")
+@jobs_option
+@quiet_option
+@friendly
+def generate(roster: str, out_dir: str, rubric_path: str | None, cycle: str,
+             domains: str | None, due: str, return_to: str, password: str | None,
+             jobs: int | None, quiet: bool) -> None:
+    """Write one protected rating workbook per school of ROSTER, plus manifest.csv.
+
+    ROSTER is a CSV or XLSX file with columns school_id and school_name (optional:
+    network, contact_name, contact_email).
+
+    \b
+    Examples:
+        workbook-tool generate samples/roster.csv --out output/workbooks --cycle 2026-27
+        workbook-tool generate roster.xlsx --out out --domains 1,3 --due "March 15"
+    """
+    from .generate import default_jobs
+    from .generate import generate as run
+    from .writer import Issue
+
+    loaded = open_rubric(rubric_path)
+    schools = load_roster(roster)
+    domain_ids = parse_domains(domains, loaded)
+    issue = Issue(cycle=cycle.strip(), due=due.strip(), return_to=return_to.strip())
+    with progress_bar(len(schools), "Generating", quiet) as update:
+        results = run(loaded, schools, out_dir, issue, domain_ids, password,
+                      jobs or default_jobs(), update)
+    if not quiet:
+        click.echo(f"Wrote {len(results)} workbooks and manifest.csv to {out_dir}")

@@ -1,0 +1,96 @@
+"""Generating one workbook per school of a roster, in parallel, with a manifest."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .files import csv_safe, safe_stem, sha256_bytes, slugify, write_atomic
+from .roster import School
+from .rubric import Rubric
+from .writer import Issue, build_workbook
+
+MANIFEST = "manifest.csv"
+MANIFEST_COLUMNS = ("school_id", "school_name", "file", "sha256")
+
+
+@dataclass(frozen=True)
+class Generated:
+    school: School
+    file: str  # name inside the output folder
+    sha256: str
+
+
+def file_names(schools: Iterable[School]) -> dict[str, str]:
+    """school_id -> file name, unique even on case-insensitive file systems."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for school in schools:
+        stem = f"{safe_stem(school.school_id)}_{slugify(school.school_name)}"
+        name, n = f"{stem}.xlsx", 2
+        while name.lower() in taken:
+            name, n = f"{stem}-{n}.xlsx", n + 1
+        taken.add(name.lower())
+        names[school.school_id] = name
+    return names
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+def generate(
+    rubric: Rubric,
+    schools: list[School],
+    out_dir: str | Path,
+    issue: Issue,
+    domain_ids: list[str] | None = None,
+    password: str | None = None,
+    jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> list[Generated]:
+    """Write every school's workbook and manifest.csv into `out_dir`."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rubric.select(domain_ids)  # unknown domains fail before anything is written
+    names = file_names(schools)
+    tasks = [(rubric, s, issue, domain_ids, password, str(out / names[s.school_id]))
+             for s in schools]
+    results: list[Generated] = []
+    for generated in _run(tasks, jobs):
+        results.append(generated)
+        if progress:
+            progress(1)
+    write_manifest(out / MANIFEST, results)
+    return results
+
+
+def _run(tasks: list[tuple], jobs: int) -> Iterator[Generated]:
+    if jobs <= 1 or len(tasks) < 4:
+        yield from map(_write_one, tasks)
+        return
+    chunk = max(1, min(32, len(tasks) // (jobs * 4)))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(_write_one, tasks, chunksize=chunk)
+
+
+def _write_one(task: tuple) -> Generated:
+    rubric, school, issue, domain_ids, password, path = task
+    data = build_workbook(rubric, school, issue, domain_ids, password=password)
+    write_atomic(path, data)
+    return Generated(school, Path(path).name, sha256_bytes(data))
+
+
+def write_manifest(path: Path, results: list[Generated]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(MANIFEST_COLUMNS)
+    for g in results:
+        writer.writerow([csv_safe(g.school.school_id), csv_safe(g.school.school_name), g.file,
+                         g.sha256])
+    write_atomic(path, buffer.getvalue().encode("utf-8"))

@@ -1,0 +1,156 @@
+"""Where everything lives in a generated workbook.
+
+The writer and the reader both import this module and nothing else decides a sheet name,
+a defined name, a column or a metadata key. The reader never relies on positions: it finds
+input cells through the defined names made from `defined_name()`, and metadata by its keys.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .rubric import Domain, Indicator, Rubric
+
+FORMAT_VERSION = 1
+
+START_SHEET = "Start Here"
+SUMMARY_SHEET = "Summary"
+GLOSSARY_SHEET = "Glossary"
+DATA_SHEET = "_workbook_tool"  # hidden: metadata that survives editors dropping properties
+
+PRIORITIES = ("High", "Medium", "Low")
+INPUT_KINDS = ("rating", "evidence", "next_steps", "priority")
+
+# Metadata keys, in the order they appear on the hidden sheet and as custom properties.
+META_FORMAT = "workbook_tool_format"
+META_KEYS = (
+    META_FORMAT,
+    "rubric_id",
+    "rubric_version",
+    "rubric_fingerprint",
+    "school_id",
+    "school_name",
+    "cycle",
+    "domains",
+)
+# The custom document properties the interface contract names.
+PROPERTY_KEYS = (
+    META_FORMAT, "rubric_id", "rubric_version", "rubric_fingerprint", "school_id", "cycle",
+)
+
+# Workbook-scope names for the school fields on the start sheet.
+SCHOOL_NAMES = ("school_id", "school_name", "cycle")
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def defined_name(kind: str, indicator: Indicator | str) -> str:
+    """`rating_1_1`, `evidence_5_4`, ... (kind is one of INPUT_KINDS)."""
+    ind_id = indicator if isinstance(indicator, str) else indicator.id
+    return f"{kind}_{ind_id.replace('.', '_')}"
+
+
+def domain_sheet_name(domain: Domain) -> str:
+    name = _SHEET_FORBIDDEN.sub("-", f"D{domain.id} {domain.short_title}").strip("'")
+    return name[:31].rstrip()
+
+
+@dataclass(frozen=True)
+class DomainColumns:
+    """Columns of a domain sheet (0-based) for a rubric with `levels` levels."""
+
+    levels: int
+
+    id: int = 0
+    title: int = 1
+
+    def descriptor(self, level: int) -> int:
+        return self.title + level
+
+    @property
+    def rating(self) -> int:
+        return self.title + self.levels + 1
+
+    @property
+    def evidence(self) -> int:
+        return self.rating + 1
+
+    @property
+    def next_steps(self) -> int:
+        return self.rating + 2
+
+    @property
+    def priority(self) -> int:
+        return self.rating + 3
+
+    @property
+    def last(self) -> int:
+        return self.priority
+
+    def of(self, kind: str) -> int:
+        return {
+            "rating": self.rating,
+            "evidence": self.evidence,
+            "next_steps": self.next_steps,
+            "priority": self.priority,
+        }[kind]
+
+
+# Domain sheet rows (0-based): a title bar and the column headers stay frozen on screen.
+DOMAIN_TITLE_ROW = 0
+DOMAIN_HEADER_ROW = 1
+DOMAIN_FIRST_ROW = 2
+
+# Start sheet: label in column A, value in column B.
+START_LABEL_COL = 0
+START_VALUE_COL = 1
+
+
+def col_letter(col: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_ref(row: int, col: int, absolute: bool = False) -> str:
+    """A1-style reference of a 0-based (row, col)."""
+    dollar = "$" if absolute else ""
+    return f"{dollar}{col_letter(col)}{dollar}{row + 1}"
+
+
+def quote_sheet(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+
+
+def parse_ref(ref: str) -> tuple[str, str] | None:
+    """`'D1 Leadership'!$G$3` -> ("D1 Leadership", "G3"); None unless it names one cell."""
+    match = re.fullmatch(r"\s*=?(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?([0-9]+)\s*", ref)
+    if not match:
+        return None
+    sheet = (match.group(1) or "").replace("''", "'") or match.group(2)
+    return sheet, f"{match.group(3)}{match.group(4)}"
+
+
+def split_cell(cell: str) -> tuple[int, int]:
+    """`G3` -> (2, 6), 0-based (row, col)."""
+    match = re.fullmatch(r"([A-Z]{1,3})([0-9]+)", cell)
+    if not match:
+        raise ValueError(cell)
+    col = 0
+    for ch in match.group(1):
+        col = col * 26 + (ord(ch) - 64)
+    return int(match.group(2)) - 1, col - 1
+
+
+def expected_names(rubric: Rubric, domain_ids: list[str] | None = None) -> list[str]:
+    """Every workbook-scope name a workbook of these domains must have."""
+    names = list(SCHOOL_NAMES)
+    for domain in rubric.select(domain_ids):
+        for ind in domain.indicators:
+            names.extend(defined_name(kind, ind) for kind in INPUT_KINDS)
+    return names

@@ -1,0 +1,54 @@
+"""What reading one return produces: its identity, its answers and its problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..problems import Problem, counts
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One indicator of a return as the site team left it."""
+
+    indicator_id: str
+    level: int | None  # None where unrated
+    label: str  # the rubric's label for `level`, "" where unrated
+    evidence: str = ""
+    next_steps: str = ""
+    priority: str = ""
+
+
+@dataclass
+class ReturnResult:
+    file: str  # the path as found: a named file, folder/inside.xlsx or archive.zip!inside.xlsx
+    sha256: str
+    school_id: str = ""
+    school_name: str = ""
+    cycle: str = ""
+    rubric_id: str = ""
+    rubric_version: str = ""
+    rubric_fingerprint: str = ""
+    format_version: int | None = None
+    answers: list[Answer] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.answers)
+
+    @property
+    def rated(self) -> int:
+        return sum(1 for a in self.answers if a.level is not None)
+
+    @property
+    def errors(self) -> int:
+        return counts(self.problems)[0]
+
+    @property
+    def warnings(self) -> int:
+        return counts(self.problems)[1]
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0

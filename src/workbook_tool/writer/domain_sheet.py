@@ -1,0 +1,231 @@
+"""One sheet per domain: indicators with their descriptors side by side and the inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from .. import layout
+from ..reader.model import Answer
+from ..rubric import Descriptor, Domain, Indicator, Rubric
+from .formats import Formats, text_height
+from .page import finish_sheet
+
+WIDTHS = {"id": 6, "title": 22, "descriptor": 34, "rating": 15, "evidence": 40,
+          "next_steps": 34, "priority": 11}
+INPUT_TITLE = {"rating": "Rating", "evidence": "Evidence", "next_steps": "Next steps",
+               "priority": "Priority"}
+
+
+@dataclass(frozen=True)
+class DomainSheet:
+    """Where a domain's rating cells ended up, for the Summary formulas."""
+
+    name: str
+    domain: Domain
+    rating_cells: tuple[tuple[int, int], ...]  # (row, col), 0-based
+
+    @property
+    def rating_range(self) -> str:
+        rows = [r for r, _ in self.rating_cells]
+        col = self.rating_cells[0][1]
+        first = layout.cell_ref(min(rows), col, absolute=True)
+        last = layout.cell_ref(max(rows), col, absolute=True)
+        return f"{layout.quote_sheet(self.name)}!{first}:{last}"
+
+
+def write_domain_sheet(
+    book: Workbook,
+    fmt: Formats,
+    rubric: Rubric,
+    domain: Domain,
+    answers: dict[str, Answer],
+    header_text: str,
+    password: str | None,
+) -> DomainSheet:
+    name = layout.domain_sheet_name(domain)
+    sheet = book.add_worksheet(name)
+    cols = layout.DomainColumns(len(rubric.levels))
+    _columns(sheet, cols, len(rubric.levels))
+    _title_and_header(sheet, fmt, rubric, domain, cols)
+
+    row = layout.DOMAIN_FIRST_ROW
+    rating_cells = []
+    for section in domain.sections:
+        sheet.merge_range(row, 0, row, cols.last, section.title, fmt.band)
+        sheet.set_row(row, 20)
+        row += 1
+        for indicator in section.indicators:
+            _indicator_row(book, sheet, fmt, rubric, indicator, row, cols, name,
+                           answers.get(indicator.id))
+            rating_cells.append((row, cols.rating))
+            row += 1
+    last_row = row - 1
+    _conditional_formats(sheet, fmt, rubric, cols, last_row)
+    _about_domain(sheet, fmt, domain, row + 1, cols)
+
+    sheet.freeze_panes(layout.DOMAIN_FIRST_ROW, 0)
+    sheet.repeat_rows(layout.DOMAIN_TITLE_ROW, layout.DOMAIN_HEADER_ROW)
+    finish_sheet(sheet, header_text, password, landscape=True)
+    return DomainSheet(name, domain, tuple(rating_cells))
+
+
+def _columns(sheet: Worksheet, cols: layout.DomainColumns, levels: int) -> None:
+    sheet.set_column(cols.id, cols.id, WIDTHS["id"])
+    sheet.set_column(cols.title, cols.title, WIDTHS["title"])
+    sheet.set_column(cols.descriptor(1), cols.descriptor(levels), WIDTHS["descriptor"])
+    for kind in layout.INPUT_KINDS:
+        sheet.set_column(cols.of(kind), cols.of(kind), WIDTHS[kind])
+
+
+def _title_and_header(sheet, fmt: Formats, rubric: Rubric, domain: Domain, cols) -> None:
+    title = f"Domain {domain.id}: {domain.title}"
+    sheet.merge_range(layout.DOMAIN_TITLE_ROW, 0, layout.DOMAIN_TITLE_ROW, cols.last, title,
+                      fmt.title)
+    sheet.set_row(layout.DOMAIN_TITLE_ROW, 30)
+    row = layout.DOMAIN_HEADER_ROW
+    sheet.write_string(row, cols.id, "ID", fmt.header)
+    sheet.write_string(row, cols.title, "Indicator", fmt.header)
+    for level in rubric.levels:
+        sheet.write_string(row, cols.descriptor(level.level), f"{level.level} {level.label}",
+                           fmt.header)
+    for kind in layout.INPUT_KINDS:
+        sheet.write_string(row, cols.of(kind), INPUT_TITLE[kind], fmt.header)
+    sheet.set_row(row, 30)
+
+
+def _indicator_row(book, sheet, fmt: Formats, rubric: Rubric, indicator: Indicator, row: int,
+                   cols, sheet_name: str, answer: Answer | None) -> None:
+    sheet.write_string(row, cols.id, indicator.id, fmt.cell_bold)
+    sheet.write_string(row, cols.title, indicator.title, fmt.cell_bold)
+    height = text_height(indicator.title, WIDTHS["title"])
+    for level in rubric.levels:
+        descriptor = indicator.descriptors[level.level]
+        _write_descriptor(sheet, fmt, row, cols.descriptor(level.level), descriptor)
+        height = max(height, text_height(descriptor.text, WIDTHS["descriptor"]))
+    _inputs(book, sheet, fmt, rubric, indicator, row, cols, sheet_name, answer)
+    if answer is not None:
+        for kind, text in (("evidence", answer.evidence), ("next_steps", answer.next_steps)):
+            height = max(height, text_height(text, WIDTHS[kind]))
+    sheet.set_row(row, min(height, 409))
+
+
+def _write_descriptor(sheet, fmt: Formats, row: int, col: int, descriptor: Descriptor) -> None:
+    text = descriptor.text
+    fragments = _rich_fragments(text, descriptor.emphasis, fmt)
+    if fragments is None:
+        sheet.write_string(row, col, text, fmt.cell)
+    else:
+        sheet.write_rich_string(row, col, *fragments, fmt.cell)
+
+
+def _rich_fragments(text: str, phrases: tuple[str, ...], fmt: Formats) -> list | None:
+    """Split `text` into plain and bold runs for write_rich_string; None if nothing is bold."""
+    spans: list[tuple[int, int]] = []
+    for phrase in phrases:
+        start = text.find(phrase)
+        while start != -1:
+            end = start + len(phrase)
+            if all(end <= s or start >= e for s, e in spans):
+                spans.append((start, end))
+            start = text.find(phrase, end)
+    if not spans:
+        return None
+    fragments: list = []
+    pos = 0
+    for start, end in sorted(spans):
+        if start > pos:
+            fragments.append(text[pos:start])
+        fragments.extend([fmt.bold, text[start:end]])
+        pos = end
+    if pos < len(text):
+        fragments.append(text[pos:])
+    return fragments
+
+
+def _inputs(book, sheet, fmt: Formats, rubric: Rubric, indicator: Indicator, row: int, cols,
+            sheet_name: str, answer: Answer | None) -> None:
+    values = {
+        "rating": answer.label if answer else "",
+        "evidence": answer.evidence if answer else "",
+        "next_steps": answer.next_steps if answer else "",
+        "priority": answer.priority if answer else "",
+    }
+    for kind in layout.INPUT_KINDS:
+        col = cols.of(kind)
+        cell_format = fmt.input_center if kind in ("rating", "priority") else fmt.input
+        # User text is always a string: "=HYPERLINK(...)" typed as evidence stays text.
+        if values[kind]:
+            sheet.write_string(row, col, values[kind], cell_format)
+        else:
+            sheet.write_blank(row, col, None, cell_format)
+        ref = f"{layout.quote_sheet(sheet_name)}!{layout.cell_ref(row, col, absolute=True)}"
+        book.define_name(layout.defined_name(kind, indicator), f"={ref}")
+    sheet.data_validation(row, cols.rating, row, cols.rating, _rating_validation(rubric, indicator))
+    sheet.data_validation(row, cols.priority, row, cols.priority, _priority_validation(indicator))
+
+
+def _rating_validation(rubric: Rubric, indicator: Indicator) -> dict:
+    return {
+        "validate": "list",
+        "source": list(rubric.labels),
+        "input_title": f"Rate {indicator.id}"[:32],
+        "input_message": (
+            "Pick the level whose descriptor best matches your practice today: "
+            + ", ".join(rubric.labels) + "."
+        )[:255],
+        "error_type": "stop",
+        "error_title": "Pick a level from the list",
+        "error_message": ("A rating must be one of: " + ", ".join(rubric.labels) + ".")[:255],
+    }
+
+
+def _priority_validation(indicator: Indicator) -> dict:
+    return {
+        "validate": "list",
+        "source": list(layout.PRIORITIES),
+        "input_title": f"Priority of {indicator.id}"[:32],
+        "input_message": "How urgent is work on this indicator for your school?",
+        "error_type": "stop",
+        "error_title": "Pick a priority from the list",
+        "error_message": "A priority must be High, Medium or Low.",
+    }
+
+
+def _conditional_formats(sheet, fmt: Formats, rubric: Rubric, cols, last_row: int) -> None:
+    first = layout.DOMAIN_FIRST_ROW
+    rating_col = layout.col_letter(cols.rating)
+    for i, level in enumerate(rubric.levels):
+        label = level.label.replace('"', '""')
+        sheet.conditional_format(first, cols.rating, last_row, cols.rating, {
+            "type": "cell", "criteria": "==", "value": f'"{label}"',
+            "format": fmt.level_fill[i],
+        })
+        col = cols.descriptor(level.level)
+        sheet.conditional_format(first, col, last_row, col, {
+            "type": "formula", "criteria": f'=${rating_col}{first + 1}="{label}"',
+            "format": fmt.level_highlight[i],
+        })
+
+
+def _about_domain(sheet, fmt: Formats, domain: Domain, row: int, cols) -> None:
+    """The domain's introduction, reflection questions and first steps, under the table."""
+    last = cols.last
+    width = sum(WIDTHS.values()) + WIDTHS["descriptor"] * 2
+    blocks = [("About this domain", list(domain.introduction), False),
+              ("Reflect on Your Practice", list(domain.reflect), True),
+              ("Foundational Steps", list(domain.foundational_steps), True)]
+    for heading, paragraphs, bullets in blocks:
+        if not paragraphs:
+            continue
+        sheet.merge_range(row, 0, row, last, heading, fmt.heading)
+        sheet.set_row(row, 20)
+        row += 1
+        for text in paragraphs:
+            shown = f"• {text}" if bullets else text
+            sheet.merge_range(row, 0, row, last, shown, fmt.text)
+            sheet.set_row(row, text_height(shown, width))
+            row += 1
+        row += 1

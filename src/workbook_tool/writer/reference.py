@@ -1,0 +1,88 @@
+"""The Glossary sheet (terms, industry sectors, references) and the hidden metadata sheet."""
+
+from __future__ import annotations
+
+from xlsxwriter.workbook import Workbook
+
+from .. import layout
+from ..rubric import Rubric
+from .formats import Formats, text_height
+from .page import finish_sheet
+
+TERM_WIDTH = 30
+DEFINITION_WIDTH = 100
+
+
+def write_glossary_sheet(book: Workbook, fmt: Formats, rubric: Rubric, header_text: str,
+                         password: str | None) -> None:
+    sheet = book.add_worksheet(layout.GLOSSARY_SHEET)
+    sheet.set_column(0, 0, TERM_WIDTH)
+    sheet.set_column(1, 1, DEFINITION_WIDTH)
+    sheet.merge_range(0, 0, 0, 1, "", fmt.title)
+    sheet.write_string(0, 0, "Glossary", fmt.title)
+    sheet.set_row(0, 30)
+    row = 2
+    if rubric.glossary:
+        sheet.write_string(row, 0, "Term", fmt.header)
+        sheet.write_string(row, 1, "Definition", fmt.header)
+        row += 1
+        for entry in rubric.glossary:
+            sheet.write_string(row, 0, entry.term, fmt.cell_bold)
+            sheet.write_string(row, 1, entry.definition, fmt.cell)
+            sheet.set_row(row, text_height(entry.definition, DEFINITION_WIDTH))
+            row += 1
+        row += 1
+    for heading, items in (("Industry sectors", rubric.sectors),
+                           ("References", rubric.references)):
+        if not items:
+            continue
+        sheet.merge_range(row, 0, row, 1, "", fmt.heading)
+        sheet.write_string(row, 0, heading, fmt.heading)
+        row += 1
+        for item in items:
+            sheet.merge_range(row, 0, row, 1, "", fmt.text)
+            sheet.write_string(row, 0, item, fmt.text)
+            sheet.set_row(row, text_height(item, TERM_WIDTH + DEFINITION_WIDTH))
+            row += 1
+        row += 1
+    sheet.freeze_panes(1, 0)
+    finish_sheet(sheet, header_text, password)
+
+
+def metadata(rubric: Rubric, school_id: str, school_name: str, cycle: str,
+             domain_ids: list[str]) -> dict[str, str | int]:
+    return {
+        layout.META_FORMAT: layout.FORMAT_VERSION,
+        "rubric_id": rubric.id,
+        "rubric_version": rubric.version,
+        "rubric_fingerprint": rubric.fingerprint,
+        "school_id": school_id,
+        "school_name": school_name,
+        "cycle": cycle,
+        "domains": ",".join(domain_ids),
+    }
+
+
+def write_metadata(book: Workbook, fmt: Formats, meta: dict[str, str | int],
+                   password: str | None) -> None:
+    """Hidden sheet and custom properties carry the same facts; readers trust the sheet."""
+    sheet = book.add_worksheet(layout.DATA_SHEET)
+    sheet.set_column(0, 0, 24)
+    sheet.set_column(1, 1, 70)
+    sheet.write_string(0, 0, "key", fmt.bold)
+    sheet.write_string(0, 1, "value", fmt.bold)
+    for row, key in enumerate(layout.META_KEYS, start=1):
+        sheet.write_string(row, 0, key)
+        value = meta[key]
+        if isinstance(value, int):
+            sheet.write_number(row, 1, value)
+        else:
+            sheet.write_string(row, 1, value)
+    sheet.hide()
+    sheet.protect(password or "")
+    for key in layout.PROPERTY_KEYS:
+        value = meta[key]
+        if isinstance(value, int):
+            book.set_custom_property(key, value, "number_int")
+        elif value:
+            book.set_custom_property(key, value, "text")

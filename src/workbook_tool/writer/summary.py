@@ -1,0 +1,112 @@
+"""The Summary sheet: live counts per domain and level, with a chart.
+
+Formulas carry correct cached values, so viewers that never recalculate (previews, some
+web viewers, our own reader) show the truth.
+"""
+
+from __future__ import annotations
+
+from xlsxwriter.workbook import Workbook
+
+from .. import layout
+from ..reader.model import Answer
+from ..rubric import Rubric
+from .domain_sheet import DomainSheet
+from .formats import Formats, level_colors
+from .page import finish_sheet
+
+FIRST_ROW = 3
+
+
+def write_summary_sheet(book: Workbook, fmt: Formats, rubric: Rubric, sheets: list[DomainSheet],
+                        answers: dict[str, Answer], header_text: str,
+                        password: str | None) -> tuple[str, int]:
+    """Write the sheet; return (reference of the rated-total cell, its cached value)."""
+    sheet = book.add_worksheet(layout.SUMMARY_SHEET)
+    n = len(rubric.levels)
+    last_col = 3 + n
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, last_col, 13)
+    sheet.merge_range(0, 0, 0, last_col, "", fmt.title)
+    sheet.write_string(0, 0, "Summary: indicators rated, by level", fmt.title)
+    sheet.set_row(0, 30)
+    sheet.merge_range(1, 0, 1, last_col, "", fmt.note)
+    sheet.write_string(1, 0, "Counts update as ratings are chosen on the domain sheets.", fmt.note)
+
+    headers = ["Domain", "Indicators", "Rated"] + [lv.label for lv in rubric.levels] + ["% rated"]
+    for col, text in enumerate(headers):
+        sheet.write_string(FIRST_ROW - 1, col, text, fmt.header)
+    sheet.set_row(FIRST_ROW - 1, 30)
+
+    row = FIRST_ROW
+    for ds in sheets:
+        _domain_row(sheet, fmt, rubric, ds, answers, row)
+        row += 1
+    total_row = row
+    _total_row(sheet, fmt, n, FIRST_ROW, total_row, sheets, answers)
+    _chart(book, sheet, rubric, FIRST_ROW, total_row - 1)
+    sheet.freeze_panes(FIRST_ROW, 1)
+    finish_sheet(sheet, header_text, password, landscape=True)
+    rated = sum(1 for ds in sheets for ind in ds.domain.indicators if _level(answers, ind.id))
+    ref = f"{layout.quote_sheet(layout.SUMMARY_SHEET)}!{layout.cell_ref(total_row, 2, True)}"
+    return ref, rated
+
+
+def _level(answers: dict[str, Answer], indicator_id: str) -> int | None:
+    answer = answers.get(indicator_id)
+    return answer.level if answer else None
+
+
+def _domain_row(sheet, fmt, rubric: Rubric, ds: DomainSheet, answers, row: int) -> None:
+    n = len(rubric.levels)
+    indicators = ds.domain.indicators
+    levels = [_level(answers, ind.id) for ind in indicators]
+    sheet.write_string(row, 0, f"D{ds.domain.id} {ds.domain.title}", fmt.cell_bold)
+    sheet.write_number(row, 1, len(indicators), fmt.number)
+    for i, level in enumerate(rubric.levels):
+        label = level.label.replace('"', '""')
+        count = sum(1 for lv in levels if lv == level.level)
+        sheet.write_formula(row, 3 + i, f'=COUNTIF({ds.rating_range},"{label}")', fmt.number,
+                            count)
+    first, last = layout.cell_ref(row, 3), layout.cell_ref(row, 2 + n)
+    rated = sum(1 for lv in levels if lv is not None)
+    sheet.write_formula(row, 2, f"=SUM({first}:{last})", fmt.number, rated)
+    share = rated / len(indicators) if indicators else 0
+    sheet.write_formula(row, 3 + n, f"=IF(B{row + 1}=0,0,C{row + 1}/B{row + 1})", fmt.percent,
+                        share)
+
+
+def _total_row(sheet, fmt, n: int, first: int, total_row: int, sheets, answers) -> None:
+    sheet.write_string(total_row, 0, "All domains", fmt.cell_bold)
+    indicators = [ind for ds in sheets for ind in ds.domain.indicators]
+    levels = [_level(answers, ind.id) for ind in indicators]
+    cached = [len(indicators), sum(1 for lv in levels if lv is not None)]
+    cached += [sum(1 for lv in levels if lv == k) for k in range(1, n + 1)]
+    for col, value in zip(range(1, 3 + n), cached, strict=True):
+        letter = layout.col_letter(col)
+        formula = f"=SUM({letter}{first + 1}:{letter}{total_row})"
+        sheet.write_formula(total_row, col, formula, fmt.cell_center, value)
+    share = cached[1] / cached[0] if cached[0] else 0
+    r = total_row + 1
+    sheet.write_formula(total_row, 3 + n, f"=IF(B{r}=0,0,C{r}/B{r})", fmt.percent, share)
+
+
+def _chart(book: Workbook, sheet, rubric: Rubric, first: int, last: int) -> None:
+    chart = book.add_chart({"type": "bar", "subtype": "stacked"})
+    name = layout.quote_sheet(layout.SUMMARY_SHEET)
+    colors = level_colors(len(rubric.levels))
+    for i, level in enumerate(rubric.levels):
+        col = layout.col_letter(3 + i)
+        chart.add_series({
+            "name": level.label,
+            "categories": f"={name}!$A${first + 1}:$A${last + 1}",
+            "values": f"={name}!${col}${first + 1}:${col}${last + 1}",
+            "fill": {"color": colors[i]},
+            "border": {"color": "#7F7F7F"},
+        })
+    chart.set_title({"name": "Indicators by level", "name_font": {"size": 12}})
+    chart.set_x_axis({"name": "Indicators", "min": 0, "major_gridlines": {"visible": True}})
+    chart.set_y_axis({"reverse": True})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 760, "height": 60 * (last - first + 1) + 140})
+    sheet.insert_chart(last + 4, 0, chart)
