@@ -44,6 +44,9 @@ def friendly(func: Callable) -> Callable:
             sys.exit(EXIT_USAGE)
         except Abort as exc:
             fail(str(exc))
+        except BrokenPipeError:  # `workbook-tool ... | head` closed the pipe: not an error
+            sys.stderr.close()
+            sys.exit(EXIT_OK)
         except OSError as exc:
             fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
 
@@ -202,3 +205,141 @@ def generate(roster: str, out_dir: str, rubric_path: str | None, cycle: str,
                       jobs or default_jobs(), update)
     if not quiet:
         click.echo(f"Wrote {len(results)} workbooks and manifest.csv to {out_dir}")
+
+
+limit_options = [
+    click.option("--max-size", type=click.IntRange(min=1), default=20, show_default=True,
+                 help="Largest return accepted, in MiB."),
+    click.option("--max-unzipped", type=click.IntRange(min=1), default=200, show_default=True,
+                 help="Largest total size of a return's unzipped parts, in MiB."),
+]
+
+
+def with_limits(func: Callable) -> Callable:
+    for option in reversed(limit_options):
+        func = option(func)
+    return func
+
+
+def make_limits(max_size: int, max_unzipped: int):
+    from .reader import Limits
+
+    return Limits(max_file_bytes=max_size * 2**20, max_unzipped_bytes=max_unzipped * 2**20)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@rubric_option
+@json_option
+@with_limits
+@friendly
+def check(files: tuple[str, ...], rubric_path: str | None, as_json: bool, max_size: int,
+          max_unzipped: int) -> None:
+    """Check filled workbooks before sending them: one line per problem, then a verdict.
+
+    Exit 0 when every file can be accepted (warnings allowed), 1 when any file has errors.
+
+    \b
+    Examples:
+        workbook-tool check 101_lincoln-high-school.xlsx
+        workbook-tool check returns/*.xlsx --json
+    """
+    from .reader import read_file
+
+    loaded = open_rubric(rubric_path)
+    limits = make_limits(max_size, max_unzipped)
+    results = [read_file(path, loaded, limits) for path in files]
+    if as_json:
+        click.echo(json.dumps({"files": [_check_json(r) for r in results]},
+                              ensure_ascii=False, indent=2))
+    else:
+        for result in results:
+            for problem in result.problems:
+                click.echo(problem.render())
+            click.echo(_verdict(result))
+    sys.exit(EXIT_PROBLEMS if any(not r.ok for r in results) else EXIT_OK)
+
+
+def _verdict(result) -> str:
+    counts = f"{result.errors} error(s), {result.warnings} warning(s)"
+    rated = f"{result.rated} of {result.total} indicators rated"
+    if not result.ok:
+        return f"{result.file}: REJECTED: {counts}; fix the errors above and check again."
+    if result.warnings:
+        return f"{result.file}: ok with warnings: {rated}; {counts}."
+    return f"{result.file}: ok: {rated}, ready to send."
+
+
+def _check_json(result) -> dict:
+    return {
+        "file": result.file, "sha256": result.sha256, "school_id": result.school_id,
+        "school_name": result.school_name, "cycle": result.cycle, "ok": result.ok,
+        "rated": result.rated, "total": result.total, "errors": result.errors,
+        "warnings": result.warnings, "problems": [p.to_dict() for p in result.problems],
+    }
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--roster", required=True, type=click.Path(dir_okay=False),
+              help="The roster the workbooks were generated from (CSV or XLSX).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for district_summary.xlsx, ratings.csv, returns.csv, problems.csv.")
+@rubric_option
+@click.option("--cycle", default="", help="Reject returns of any other cycle.")
+@json_option
+@jobs_option
+@with_limits
+@quiet_option
+@friendly
+def consolidate(inputs: tuple[str, ...], roster: str, out_dir: str, rubric_path: str | None,
+                cycle: str, as_json: bool, jobs: int | None, max_size: int, max_unzipped: int,
+                quiet: bool) -> None:
+    """Validate every return in INPUT... and build the district summary.
+
+    INPUT may be files, folders (searched recursively) and .zip archives. Every file is
+    reported in returns.csv; schools on the roster without a return are listed as missing.
+
+    \b
+    Examples:
+        workbook-tool consolidate returns/ --roster roster.csv --out summary/
+        workbook-tool consolidate returns.zip late/104.xlsx --roster roster.csv --out summary/
+    """
+    from .pipeline import run_consolidation
+
+    loaded = open_rubric(rubric_path)
+    schools = load_roster(roster)
+    out = Path(out_dir)
+    for arg in inputs:
+        if Path(arg).is_dir() and (out.resolve() == Path(arg).resolve()
+                                   or Path(arg).resolve() in out.resolve().parents):
+            raise Abort(f"the output folder {out_dir} is inside the input folder {arg}; "
+                        "choose an output folder outside the returns")
+    limits = make_limits(max_size, max_unzipped)
+    quiet = quiet or as_json
+    report = run_consolidation(loaded, schools, list(inputs), out, cycle.strip(), limits,
+                               jobs, quiet)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    elif not quiet:
+        click.echo(report.render())
+    sys.exit(EXIT_PROBLEMS if report.run.has_errors else EXIT_OK)
+
+
+@main.command()
+@click.option("--out", "out_dir", default="output/demo", show_default=True,
+              type=click.Path(file_okay=False), help="Folder for everything the demo makes.")
+@quiet_option
+@friendly
+def demo(out_dir: str, quiet: bool) -> None:
+    """Run the whole pipeline on the packaged samples: generate, fill, consolidate.
+
+    \b
+    Example:
+        workbook-tool demo --out /tmp/demo
+    """
+    from .demo import run_demo
+
+    summary = run_demo(Path(out_dir), quiet=quiet)
+    if not quiet:
+        click.echo(summary)

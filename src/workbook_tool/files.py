@@ -7,8 +7,10 @@ import os
 import re
 import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Names Windows refuses whatever the extension.
@@ -69,3 +71,95 @@ def csv_safe(text: object) -> str:
     """Text a spreadsheet would run as a formula gets a leading apostrophe (the spec's rule)."""
     value = "" if text is None else str(text)
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+# -- finding returns ------------------------------------------------------------------
+
+RETURN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input file: on disk (`member` empty) or inside a zip archive at `path`."""
+
+    display: str  # as reported: path, folder/inside.xlsx or archive.zip!inside.xlsx
+    path: str
+    member: str = ""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    display: str
+    reason: str  # "lock file" or "hidden file"
+
+
+@dataclass
+class Discovery:
+    sources: list[Source] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    ignored: int = 0  # other files inside folders and archives
+
+
+def skip_reason(name: str) -> str:
+    """Why a file found inside a folder or archive is not read ('' if it is)."""
+    base = name.rsplit("/", 1)[-1]
+    if base.startswith("~$") or base.startswith(".~lock"):
+        return "lock file"
+    if base.startswith(".") or any(part.startswith(".") for part in name.split("/")[:-1]):
+        return "hidden file"
+    return ""
+
+
+def discover(inputs: list[str]) -> Discovery:
+    """Expand the command line's files, folders and zip archives into sources, in order."""
+    found = Discovery()
+    for arg in inputs:
+        path = Path(arg)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                inside = child.relative_to(path).as_posix()
+                _consider(found, str(path / inside), inside, child)
+        elif path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
+            _expand_zip(found, arg, path)
+        else:
+            found.sources.append(Source(arg, arg))
+    return found
+
+
+def _consider(found: Discovery, display: str, inside: str, child: Path) -> None:
+    reason = skip_reason(inside)
+    if reason:
+        found.skipped.append(Skipped(display, reason))
+    elif child.suffix.lower() == ".zip" and zipfile.is_zipfile(child):
+        _expand_zip(found, display, child)
+    elif child.suffix.lower() in RETURN_SUFFIXES:
+        found.sources.append(Source(display, str(child)))
+    else:
+        found.ignored += 1
+
+
+def _expand_zip(found: Discovery, display: str, path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = sorted(i.filename for i in archive.infolist() if not i.is_dir())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        found.sources.append(Source(display, str(path)))  # read and reported as not-xlsx
+        return
+    for name in names:
+        member_display = f"{display}!{name}"
+        reason = skip_reason(name)
+        if reason:
+            found.skipped.append(Skipped(member_display, reason))
+        elif name.lower().endswith(RETURN_SUFFIXES):
+            found.sources.append(Source(member_display, str(path), name))
+        else:
+            found.ignored += 1
+
+
+def read_source(source: Source, max_bytes: int) -> bytes:
+    """The bytes of a source, at most `max_bytes + 1` (so the caller can tell it is too big)."""
+    if not source.member:
+        with open(source.path, "rb") as f:
+            return f.read(max_bytes + 1)
+    with zipfile.ZipFile(source.path) as archive, archive.open(source.member) as f:
+        return f.read(max_bytes + 1)

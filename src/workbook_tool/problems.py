@@ -98,6 +98,27 @@ CODES: dict[str, Code] = {
             "Type the value itself, or pick the rating from the dropdown.",
         ),
         Code(
+            "school-mismatch", ERROR,
+            "The school id typed on the workbook differs from the school it was generated for.",
+            "Fill in your own school's workbook; ask the district for it if you used "
+            "another school's file.",
+        ),
+        Code(
+            "invalid-priority", WARNING,
+            "A priority is not High, Medium or Low; it was kept as typed.",
+            "Pick the priority from the cell's dropdown list.",
+        ),
+        Code(
+            "text-too-long", WARNING,
+            "A text is longer than the 32,767 characters Excel keeps in a cell; it was kept whole.",
+            "Shorten the text; Excel would cut it when the workbook is saved again.",
+        ),
+        Code(
+            "macros-ignored", WARNING,
+            "The workbook holds macros (.xlsm); they were ignored and never run.",
+            "Nothing to do; next time save the workbook as Excel Workbook (.xlsx).",
+        ),
+        Code(
             "duplicate", WARNING,
             "An identical copy of a return already read for this school.",
             "Nothing to do; one copy is used.",

@@ -71,7 +71,7 @@ class Package:
         return None
 
 
-def preflight(data: bytes, file: str, limits: Limits) -> Package:
+def open_package(data: bytes, file: str, limits: Limits) -> Package:
     """Return the checked package or raise Rejected with the first reason it cannot be read."""
     if not data:
         raise Rejected("not-xlsx", "the file is empty (0 bytes)")

@@ -1,0 +1,214 @@
+"""Many returns + the roster -> statuses, problems and tidy rows for the district.
+
+Reading happens in worker processes, one return at a time, so memory stays flat however
+many returns there are; only the small ReturnResults come back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from .files import Discovery, Source, read_source
+from .problems import ERROR, Problem
+from .reader import Limits, read_file, read_return
+from .reader.model import ReturnResult
+from .roster import School
+from .rubric import Rubric
+
+ACCEPTED = "accepted"
+ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"
+REJECTED = "rejected"
+DUPLICATE = "duplicate"
+CONFLICT = "conflict"
+MISSING = "missing"
+STATUSES = (ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, DUPLICATE, CONFLICT, MISSING)
+
+RETURNS_COLUMNS = ("school_id", "school_name", "file", "sha256", "status", "rated", "total",
+                   "errors", "warnings")
+RATINGS_COLUMNS = ("school_id", "school_name", "network", "cycle", "domain_id", "indicator_id",
+                   "indicator", "level", "label", "evidence", "next_steps", "priority",
+                   "source_file")
+PROBLEMS_COLUMNS = ("file", "school_id", "sheet", "cell", "code", "severity", "message")
+
+
+@dataclass
+class Row:
+    """One row of returns.csv: a return with its status, or a missing school."""
+
+    school_id: str
+    school_name: str
+    status: str
+    result: ReturnResult | None = None
+
+    @property
+    def file(self) -> str:
+        return self.result.file if self.result else ""
+
+    def values(self) -> list:
+        r = self.result
+        if r is None:
+            return [self.school_id, self.school_name, "", "", MISSING, "", "", "", ""]
+        return [self.school_id, self.school_name, r.file, r.sha256, self.status, r.rated,
+                r.total, r.errors, r.warnings]
+
+
+@dataclass
+class Consolidation:
+    rubric: Rubric
+    roster: list[School]
+    rows: list[Row] = field(default_factory=list)
+    discovery: Discovery = field(default_factory=Discovery)
+    cycle: str = ""
+
+    @property
+    def accepted(self) -> list[Row]:
+        return [r for r in self.rows if r.status in (ACCEPTED, ACCEPTED_WITH_WARNINGS)]
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for r in self.rows if r.result for p in r.result.problems]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(r.status in (REJECTED, CONFLICT) for r in self.rows)
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(STATUSES, 0)
+        for row in self.rows:
+            out[row.status] += 1
+        return out
+
+    def school(self, school_id: str) -> School | None:
+        return self._by_id.get(school_id)
+
+    def __post_init__(self) -> None:
+        self._by_id = {s.school_id: s for s in self.roster}
+
+
+# -- reading ------------------------------------------------------------------------
+
+_worker: dict = {}
+
+
+def _init_worker(rubric: Rubric, limits: Limits) -> None:
+    _worker["rubric"], _worker["limits"] = rubric, limits
+
+
+def _read(source: Source) -> ReturnResult:
+    return read_one(source, _worker["rubric"], _worker["limits"])
+
+
+def read_one(source: Source, rubric: Rubric, limits: Limits) -> ReturnResult:
+    """Read one source; an unreadable file becomes a problem, never an exception."""
+    if not source.member:
+        return read_file(source.path, rubric, limits, display=source.display)
+    try:
+        data = read_source(source, limits.max_file_bytes)
+    except Exception as exc:  # OSError, a broken archive member: all mean "cannot read"
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        problem = Problem(source.display, "unreadable", f"The file could not be read: {reason}.")
+        return ReturnResult(source.display, "", problems=[problem])
+    return read_return(data, source.display, rubric, limits)
+
+
+def read_all(sources: list[Source], rubric: Rubric, limits: Limits, jobs: int = 1,
+             progress: Callable[[int], None] | None = None) -> Iterator[ReturnResult]:
+    """Results in input order, read over `jobs` processes."""
+    if jobs <= 1 or len(sources) < 8:
+        for source in sources:
+            yield read_one(source, rubric, limits)
+            if progress:
+                progress(1)
+        return
+    chunk = max(1, min(16, len(sources) // (jobs * 8)))
+    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(rubric, limits)) as pool:
+        for result in pool.map(_read, sources, chunksize=chunk):
+            yield result
+            if progress:
+                progress(1)
+
+
+# -- statuses -----------------------------------------------------------------------
+
+def consolidate(results: list[ReturnResult], rubric: Rubric, roster: list[School],
+                cycle: str = "", discovery: Discovery | None = None) -> Consolidation:
+    """Give every return its status and add the roster's missing schools."""
+    run = Consolidation(rubric, roster, discovery=discovery or Discovery(), cycle=cycle)
+    for result in results:
+        _check_against_roster(result, run, cycle)
+    by_school: dict[str, list[ReturnResult]] = defaultdict(list)
+    for result in results:
+        if result.ok and result.school_id:
+            by_school[result.school_id].append(result)
+    status = {id(r): _status(r) for r in results}
+    for school_id, group in by_school.items():
+        _copies_and_conflicts(school_id, group, status)
+    seen: set[str] = set()
+    for result in results:
+        school = run.school(result.school_id)
+        name = school.school_name if school else result.school_name
+        run.rows.append(Row(result.school_id, name, status[id(result)], result))
+        seen.add(result.school_id)
+    for school in roster:
+        if school.school_id not in seen:
+            run.rows.append(Row(school.school_id, school.school_name, MISSING))
+    return run
+
+
+def _status(result: ReturnResult) -> str:
+    if not result.ok:
+        return REJECTED
+    return ACCEPTED_WITH_WARNINGS if result.warnings else ACCEPTED
+
+
+def _check_against_roster(result: ReturnResult, run: Consolidation, cycle: str) -> None:
+    if not result.school_id or any(p.code == "not-a-return" for p in result.problems):
+        return
+    if run.school(result.school_id) is None:
+        result.problems.append(Problem(
+            result.file, "unknown-school",
+            f"School id '{result.school_id}' ({result.school_name}) is not on the roster.",
+            school_id=result.school_id,
+        ))
+    if cycle and result.cycle != cycle:
+        result.problems.append(Problem(
+            result.file, "wrong-cycle",
+            f"The workbook is for cycle '{result.cycle}', this consolidation is for '{cycle}'.",
+            school_id=result.school_id,
+        ))
+
+
+def _content_key(result: ReturnResult) -> str:
+    """Returns with the same answers are copies of one return, whatever their bytes."""
+    text = repr([(a.indicator_id, a.level, a.evidence, a.next_steps, a.priority)
+                 for a in result.answers])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _copies_and_conflicts(school_id: str, group: list[ReturnResult], status: dict) -> None:
+    if len(group) < 2:
+        return
+    keys = {_content_key(r) for r in group}
+    if len(keys) == 1:
+        first = group[0]
+        for copy in group[1:]:
+            copy.problems.append(Problem(
+                copy.file, "duplicate",
+                f"An identical copy of {first.file} for school '{school_id}'; that one is used.",
+                school_id=school_id,
+            ))
+            status[id(copy)] = DUPLICATE
+        return
+    files = ", ".join(r.file for r in group)
+    for result in group:
+        result.problems.append(Problem(
+            result.file, "conflict",
+            f"{len(group)} different returns for school '{school_id}' ({files}); none is used "
+            "until only one remains.",
+            severity=ERROR, school_id=school_id,
+        ))
+        status[id(result)] = CONFLICT

@@ -1,0 +1,103 @@
+"""A whole consolidation run: discover, read, give statuses, write outputs, report."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from .consolidate import (
+    ACCEPTED,
+    ACCEPTED_WITH_WARNINGS,
+    CONFLICT,
+    MISSING,
+    REJECTED,
+    Consolidation,
+    consolidate,
+    read_all,
+)
+from .files import discover
+from .generate import default_jobs
+from .reader import Limits
+from .roster import School
+from .rubric import Rubric
+from .summary import write_outputs
+
+_SHOWN_AT_MOST = 12
+
+
+@dataclass
+class Report:
+    run: Consolidation
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        run = self.run
+        return {
+            "rubric": {"id": run.rubric.id, "version": run.rubric.version,
+                       "fingerprint": run.rubric.fingerprint},
+            "cycle": run.cycle,
+            "counts": run.counts(),
+            "returns": [dict(zip(("school_id", "school_name", "file", "sha256", "status",
+                                  "rated", "total", "errors", "warnings"), row.values(),
+                                 strict=True)) for row in run.rows],
+            "problems": [
+                {**p.to_dict(), "school_id": p.school_id or row.school_id}
+                for row in run.rows if row.result for p in row.result.problems
+            ],
+            "skipped": [{"file": s.display, "reason": s.reason} for s in run.discovery.skipped],
+            "ignored": run.discovery.ignored,
+            "outputs": {name: str(path) for name, path in self.outputs.items()},
+        }
+
+    def render(self) -> str:
+        run = self.run
+        counts = run.counts()
+        lines = [", ".join(f"{n} {status}" for status, n in counts.items() if n) or "no returns"]
+        for row in run.rows:
+            if row.status in (REJECTED, CONFLICT):
+                first = next((p for p in row.result.problems if p.is_error), None)
+                why = f": {first.code}: {first.message}" if first else ""
+                lines.append(f"  {row.status:9} {row.file}{why}")
+        missing = [r for r in run.rows if r.status == MISSING]
+        if missing:
+            names = ", ".join(f"{r.school_id} {r.school_name}" for r in missing[:_SHOWN_AT_MOST])
+            extra = len(missing) - _SHOWN_AT_MOST
+            more = f" and {extra} more" if extra > 0 else ""
+            lines.append(f"  missing   {names}{more}")
+        warned = sum(1 for r in run.rows if r.status == ACCEPTED_WITH_WARNINGS)
+        if warned:
+            lines.append(f"  {warned} accepted return(s) have warnings: see problems.csv")
+        if run.discovery.skipped:
+            lines.append(f"  skipped {len(run.discovery.skipped)} lock or hidden file(s): "
+                         + ", ".join(s.display for s in run.discovery.skipped[:_SHOWN_AT_MOST]))
+        if run.discovery.ignored:
+            lines.append(f"  ignored {run.discovery.ignored} other file(s)")
+        accepted = counts[ACCEPTED] + counts[ACCEPTED_WITH_WARNINGS]
+        lines.append(f"{accepted} of {len(run.roster)} schools consolidated. Wrote:")
+        lines.extend(f"  {path}" for path in self.outputs.values())
+        return "\n".join(lines)
+
+
+def run_consolidation(rubric: Rubric, roster: list[School], inputs: list[str], out: Path,
+                      cycle: str = "", limits: Limits | None = None, jobs: int | None = None,
+                      quiet: bool = True) -> Report:
+    limits = limits or Limits()
+    found = discover(inputs)
+    show = not quiet and sys.stderr.isatty() and len(found.sources) > 1
+    if show:
+        with click.progressbar(length=len(found.sources), label="Reading returns",
+                               file=sys.stderr) as bar:
+            results = list(read_all(found.sources, rubric, limits, jobs or default_jobs(),
+                                    bar.update))
+    else:
+        results = list(read_all(found.sources, rubric, limits, jobs or default_jobs()))
+    run = consolidate(results, rubric, roster, cycle, found)
+    report = Report(run)
+    report.outputs = write_outputs(run, out, inputs)
+    return report
+
+
+__all__ = ["ACCEPTED", "Report", "run_consolidation"]

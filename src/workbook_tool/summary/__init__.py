@@ -1,0 +1,19 @@
+"""District outputs of a consolidation: the summary workbook and the tidy CSV exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..consolidate import Consolidation
+from .exports import PROBLEMS_CSV, RATINGS_CSV, RETURNS_CSV, write_exports
+from .workbook import SUMMARY_XLSX, write_summary_workbook
+
+__all__ = ["PROBLEMS_CSV", "RATINGS_CSV", "RETURNS_CSV", "SUMMARY_XLSX", "write_outputs"]
+
+
+def write_outputs(run: Consolidation, out: Path, inputs: list[str]) -> dict[str, Path]:
+    """Write every output into `out`; each file replaces its previous version atomically."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = write_exports(run, out)
+    paths[SUMMARY_XLSX] = write_summary_workbook(run, out, inputs)
+    return paths

@@ -1,0 +1,71 @@
+"""Tidy exports: ratings.csv, returns.csv and problems.csv, written atomically."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..consolidate import (
+    PROBLEMS_COLUMNS,
+    RATINGS_COLUMNS,
+    RETURNS_COLUMNS,
+    Consolidation,
+)
+from ..files import atomic_path, csv_safe
+
+RATINGS_CSV = "ratings.csv"
+RETURNS_CSV = "returns.csv"
+PROBLEMS_CSV = "problems.csv"
+
+
+def ratings_rows(run: Consolidation) -> Iterator[list]:
+    """One row per indicator of every accepted return, in RATINGS_COLUMNS order."""
+    indicators = {ind.id: ind for ind in run.rubric.indicators}
+    for row in run.accepted:
+        result = row.result
+        school = run.school(row.school_id)
+        network = school.network if school else ""
+        for answer in result.answers:
+            ind = indicators[answer.indicator_id]
+            yield [row.school_id, row.school_name, network, result.cycle, ind.domain_id,
+                   ind.id, ind.title, answer.level if answer.level is not None else "",
+                   answer.label, answer.evidence, answer.next_steps, answer.priority,
+                   result.file]
+
+
+def returns_rows(run: Consolidation) -> Iterator[list]:
+    for row in run.rows:
+        yield row.values()
+
+
+def problems_rows(run: Consolidation) -> Iterator[list]:
+    for row in run.rows:
+        if row.result is None:
+            continue
+        for p in row.result.problems:
+            yield [p.file, p.school_id or row.school_id, p.sheet, p.cell, p.code, p.severity,
+                   p.message]
+
+
+def write_csv(path: Path, columns: tuple[str, ...], rows) -> int:
+    count = 0
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([v if isinstance(v, int) else csv_safe(v) for v in row])
+            count += 1
+    return count
+
+
+def write_exports(run: Consolidation, out: Path) -> dict[str, Path]:
+    paths = {
+        RATINGS_CSV: out / RATINGS_CSV,
+        RETURNS_CSV: out / RETURNS_CSV,
+        PROBLEMS_CSV: out / PROBLEMS_CSV,
+    }
+    write_csv(paths[RATINGS_CSV], RATINGS_COLUMNS, ratings_rows(run))
+    write_csv(paths[RETURNS_CSV], RETURNS_COLUMNS, returns_rows(run))
+    write_csv(paths[PROBLEMS_CSV], PROBLEMS_COLUMNS, problems_rows(run))
+    return paths
