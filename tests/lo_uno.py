@@ -66,14 +66,28 @@ class Office:
     def __init__(self, profile: Path | None, timeout: float) -> None:
         self.own_profile = profile is None
         self.profile = Path(tempfile.mkdtemp(prefix="lo_uno_")) if profile is None else profile
+        # Documents are opened from private copies: the input is never touched, and the lock
+        # file LibreOffice keeps beside an open document (left behind if soffice is killed)
+        # never lands next to the caller's files to block the next run.
+        self.work = Path(tempfile.mkdtemp(prefix="lo_uno_work_"))
         self.pipe = f"lo_uno_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         self.proc: subprocess.Popen | None = None
         self.desktop = None
+        self.expired = False
         self.watchdog = threading.Timer(timeout, self._expired, args=(timeout,))
         self.watchdog.daemon = True
 
     def __enter__(self) -> Office:
         self.watchdog.start()
+        try:
+            self._start()
+        except BaseException:
+            self._kill()
+            self.close()
+            raise
+        return self
+
+    def _start(self) -> None:
         self.profile.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             [shutil.which("soffice") or "soffice",
@@ -101,14 +115,15 @@ class Office:
                 time.sleep(0.25)
         self.desktop = ctx.ServiceManager.createInstanceWithContext(
             "com.sun.star.frame.Desktop", ctx)
-        return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
     def load(self, path: Path):
+        copy = self.work / f"{len(list(self.work.iterdir()))}{path.suffix}"
+        shutil.copyfile(path, copy)
         doc = self.desktop.loadComponentFromURL(
-            path.resolve().as_uri(), "_blank", 0,
+            copy.as_uri(), "_blank", 0,
             props(Hidden=True, ReadOnly=False, MacroExecutionMode=0, UpdateDocMode=0))
         if doc is None:
             raise RuntimeError(f"LibreOffice could not open {path}")
@@ -126,6 +141,10 @@ class Office:
                 self._kill()
             self.proc = None
         self.watchdog.cancel()
+        self._remove_folders()
+
+    def _remove_folders(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
         if self.own_profile:
             shutil.rmtree(self.profile, ignore_errors=True)
 
@@ -134,12 +153,16 @@ class Office:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        # A killed soffice leaves its pipe's socket file behind.
+        for leftover in Path(tempfile.gettempdir()).glob(f"OSL_PIPE_*_{self.pipe}"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
     def _expired(self, timeout: float) -> None:
-        print(f"lo_uno: timed out after {timeout:.0f} s; soffice killed", file=sys.stderr)
+        self.expired = True
+        print(f"lo_uno: timed out after {timeout:g} s; soffice killed", file=sys.stderr)
         self._kill()
-        if self.own_profile:
-            shutil.rmtree(self.profile, ignore_errors=True)
+        self._remove_folders()
         os._exit(3)
 
 
@@ -263,14 +286,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "fill" and len(args.rest) != 2:
         parser.error("fill needs OUT.xlsx and VALUES.json")
     started = time.monotonic()
+    office = Office(args.profile, args.timeout)
     try:
-        with Office(args.profile, args.timeout) as office:
+        with office:
             if args.action == "fill":
                 values = json.loads(Path(args.rest[1]).read_text(encoding="utf-8"))
                 result = fill(office, args.src, Path(args.rest[0]), values)
             else:
                 result = inspect(office, args.src)
     except Exception as exc:
+        if office.expired:
+            return 3
         print(f"lo_uno: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     result["seconds"] = round(time.monotonic() - started, 2)

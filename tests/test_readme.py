@@ -9,7 +9,7 @@ from conftest import ROOT
 from workbook_tool.problems import CODES
 
 sys.path.insert(0, str(ROOT / "scripts"))
-import update_readme  # noqa: E402
+import update_readme
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

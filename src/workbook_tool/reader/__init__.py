@@ -203,7 +203,7 @@ class _Reader:
                 self.problem("missing-cell", found)
                 continue
             sheet, cell = found
-            text = values.text_of(self.sheets.cell(sheet, cell).value).strip()
+            text = values.text_of(self.sheets.cell(sheet, cell, formulas=False).value).strip()
             if name == "school_id":
                 if result.school_id and text and text != result.school_id:
                     self.problem(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -54,13 +55,18 @@ class Book:
             return f"the defined name {name} is missing (it was deleted or renamed)"
         if "#REF!" in text.upper():
             return f"the defined name {name} points at a deleted cell (#REF!)"
-        ref = layout.parse_ref(text)
+        ref = _parse_ref(text)
         if ref is None:
             return f"the defined name {name} does not point at a single cell ({_short(text)})"
         sheet = self.sheet(ref[0])
         if sheet is None:
             return f"the defined name {name} points at sheet '{ref[0]}', which no longer exists"
         return sheet, ref[1]
+
+
+@lru_cache(maxsize=4096)
+def _parse_ref(text: str) -> tuple[str, str] | None:
+    return layout.parse_ref(text)
 
 
 def parse_xml(package: Package, part: str) -> Element:

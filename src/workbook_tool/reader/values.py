@@ -29,9 +29,10 @@ _DIMENSION = re.compile(
 )
 _CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
 _ROW = re.compile(rb"<(?:\w+:)?row[\s/>]")
-_REF = re.compile(rb'\sr="([A-Z]{0,3})([0-9]{1,9})"')  # r= of a row or a cell
-_CELL_TAGS = (b"<c ", b"<c>", b"<c/>")
-_ROW_TAGS = (b"<row ", b"<row>", b"<row/>")
+# r= of a row or a cell; a literal space first makes the scan fast (an r= after a tab or a
+# newline is not seen and counts as a loose cell, which only makes the bound larger)
+_REF_ROW = re.compile(rb' r="[A-Z]{0,3}([0-9]{1,9})"')
+_REF_COLUMN = re.compile(rb' r="([A-Z]{1,3})[0-9]')
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
 _SPACES = re.compile(r"[\s\u200b\u2060\ufeff]+")
 _LEVEL_TEXT = re.compile(r"(?:level\s*)?([0-9]{1,3})(?:\.0*)?(?:\s*[-–—:.)=]\s*|\s+)?(.*)")
@@ -61,21 +62,17 @@ def grid_bound(xml: bytes) -> int:
         col = column_number(match.group(3) or match.group(1) or b"")
         row = int(match.group(4) or match.group(2) or 0)
         declared = row * col
-    refs = _REF.findall(xml)  # (letters, digits) of every r= on a row or a cell
-    max_row = max((int(digits) for _, digits in refs), default=0)
-    letters = {letters for letters, _ in refs}
-    max_col = max(map(column_number, letters), default=0)
-    if b"<sheetData" in xml:  # unprefixed elements: count them fast
-        cells = sum(xml.count(tag) for tag in _CELL_TAGS)
-        rows = sum(xml.count(tag) for tag in _ROW_TAGS)
-    else:
-        cells, rows = len(_CELL.findall(xml)), len(_ROW.findall(xml))
-    loose_rows = loose_cells = 0
-    if cells + rows > len(refs):  # some rows or cells have no r=: each sits one further on
-        row_refs = sum(1 for letters, _ in refs if not letters)
-        loose_rows = max(rows - row_refs, 0)
-        loose_cells = max(cells - (len(refs) - row_refs), 0)
-    actual = (max_row + loose_rows) * (max_col + loose_cells)
+    refs = _REF_ROW.findall(xml)
+    max_row = max(map(int, refs), default=0)
+    max_col = max(map(column_number, set(_REF_COLUMN.findall(xml))), default=0)
+    # Rows and cells without r= sit one further on: count every element that could be one
+    # (<cols>, <cfRule>... too: overcounting only makes the bound safer).
+    if b"<sheetData" in xml:
+        elements = xml.count(b"<c") + xml.count(b"<row")
+    else:  # namespace-prefixed elements
+        elements = len(_CELL.findall(xml)) + len(_ROW.findall(xml))
+    loose = max(elements - len(refs), 0)
+    actual = (max_row + loose) * (max_col + loose)
     return max(declared, actual)
 
 
@@ -178,12 +175,13 @@ class Sheets:
         """Rows of the sheet from A1 (index [row][col], 0-based)."""
         return self._load(sheet).rows
 
-    def cell(self, sheet: SheetInfo, ref: str) -> CellValue:
+    def cell(self, sheet: SheetInfo, ref: str, formulas: bool = True) -> CellValue:
+        """A cell's value; `formulas=False` skips looking for a formula in it."""
         loaded = self._load(sheet)
         row, col = split(ref)
         rows = loaded.rows
         value = rows[row][col] if row < len(rows) and col < len(rows[row]) else ""
-        if loaded.formulas is None:
+        if formulas and loaded.formulas is None:
             try:
                 loaded.formulas = formula_cells(loaded.xml)
             except Exception as exc:
@@ -196,7 +194,8 @@ class Sheets:
             if r0 <= row <= r1 and c0 <= col <= c1 and (row, col) != (r0, c0):
                 merged = f"{layout.cell_ref(r0, c0)}:{layout.cell_ref(r1, c1)}"
                 break
-        return CellValue(value, (row, col) in loaded.formulas, merged)
+        formula = formulas and (row, col) in (loaded.formulas or ())
+        return CellValue(value, formula, merged)
 
 
 def _why(exc: Exception) -> str:
