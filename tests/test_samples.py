@@ -11,7 +11,7 @@ from workbook_tool.cli import main
 from workbook_tool.reader import read_file, read_return
 
 sys.path.insert(0, str(ROOT / "scripts"))
-import make_samples  # noqa: E402
+import make_samples
 
 
 def _facts(result):
