@@ -183,7 +183,7 @@ def test_other_rubric_without_code_changes(small_rubric):
     cell = _target(book, "rating_1_1")
     assert cell.column == 2 + 3 + 1  # id, title, 3 descriptors, then the rating
     dv = [d for d in cell.parent.data_validations.dataValidation if cell.coordinate in d.sqref]
-    assert dv[0].formula1 == '"Beginning,Growing,Leading"'
+    assert dv[0].formula1 == '"Beginning,Growing,Strong Practice"'
 
 
 def test_domain_selection(rubric):

@@ -53,15 +53,15 @@ def test_fingerprint_is_stable_and_content_based(rubric, tmp_path):
 
 def test_small_rubric_loads_and_shows(small_rubric):
     assert len(small_rubric.levels) == 3
-    assert [i.id for i in small_rubric.indicators] == ["1.1", "1.2", "2.1"]
+    assert [i.id for i in small_rubric.indicators] == ["1.1", "1.2", "1.3", "2.1", "2.2"]
     result = CliRunner().invoke(main, ["rubric", "show", "--rubric",
                                        str(DATA / "small_rubric.yaml"), "--json"])
     assert result.exit_code == 0, result.output
     shown = json.loads(result.output)
-    assert shown["levels"][2] == {"level": 3, "label": "Leading",
+    assert shown["levels"][2] == {"level": 3, "label": "Strong Practice",
                                   "definition": "Established and shared."}
-    ind = shown["domains"][0]["sections"][0]["indicators"][0]
-    expected = "Every student:\n• has an adult advocate,\n• meets them weekly."
+    ind = shown["domains"][1]["sections"][0]["indicators"][1]
+    expected = "Families co-design:\n• events with staff,\n• the pathway offer."
     assert ind["descriptors"]["3"] == expected
 
 
@@ -118,7 +118,7 @@ BROKEN = {
                        "levels: 2 given, a rubric has 3 to 5"),
     "unknown key": (lambda d: d.update(colour="blue"), "unknown field 'colour'"),
     "emphasis not in text": (
-        lambda d: _ind(d)["descriptors"][3].update(emphasis=["nowhere"]),
+        lambda d: _ind(d, 1, 1)["descriptors"][3].update(emphasis=["nowhere"]),
         "'nowhere' does not occur in the descriptor",
     ),
 }
