@@ -15,6 +15,11 @@ their visibility and protection, named ranges and their cells, the validation of
 rating_/priority_ cell, the document's custom properties and their Python types, and the
 hidden metadata sheet's values.
 
+Documents are opened from a private copy and with a view (Hidden=False; nothing is shown, soffice
+is headless), as in a user's session: a hidden document is saved without its frozen panes and
+hidden gridlines. No recalculation is requested: autocalc updates the formulas that depend on
+the edited cells, as when a user types.
+
 Every run starts its own soffice with a private user profile (`--profile DIR`, a fresh
 temporary one by default) listening on a private pipe, and always ends it: on success, on an
 error, and from a watchdog after `--timeout` seconds (default 90), when the script exits 3.
@@ -122,9 +127,12 @@ class Office:
     def load(self, path: Path):
         copy = self.work / f"{len(list(self.work.iterdir()))}{path.suffix}"
         shutil.copyfile(path, copy)
+        # Hidden=False gives the document a view, as in a user's session (soffice is headless,
+        # so nothing is shown). A hidden document is saved without its view settings: frozen
+        # panes are dropped and hidden gridlines come back, as with `--convert-to xlsx`.
         doc = self.desktop.loadComponentFromURL(
             copy.as_uri(), "_blank", 0,
-            props(Hidden=True, ReadOnly=False, MacroExecutionMode=0, UpdateDocMode=0))
+            props(Hidden=False, ReadOnly=False, MacroExecutionMode=0, UpdateDocMode=0))
         if doc is None:
             raise RuntimeError(f"LibreOffice could not open {path}")
         return doc
@@ -198,7 +206,6 @@ def fill(office: Office, src: Path, dst: Path, values: dict[str, str]) -> dict:
                 "locked": bool(cell.CellProtection.IsLocked),
                 "read_back": cell.getString(), "cell_type": cell.getType().value,
             }
-        doc.calculateAll()
         dst.parent.mkdir(parents=True, exist_ok=True)
         doc.storeToURL(dst.resolve().as_uri(), props(FilterName=XLSX_FILTER, Overwrite=True))
     finally:

@@ -206,11 +206,15 @@ def test_names_still_point_at_one_cell_each(filled_book, rubric):
         target(filled_book, name)  # asserts the name exists and names one cell
 
 
-def test_typed_values_come_back_exactly_as_strings(filled, filled_book):
+def test_typed_values_come_back_exactly_as_strings(filled, filled_book, rubric):
     for name, text in FILL.items():
         cell = target(filled_book, name)
         assert cell.value == text, name
         assert cell.data_type == "s", name  # a string, never a formula
+    for ind in rubric.indicators:
+        for kind in layout.INPUT_KINDS:
+            cell = target(filled_book, layout.defined_name(kind, ind))
+            assert cell.protection.locked is False, (kind, ind.id)  # still editable
     with zipfile.ZipFile(filled[0]) as z:
         xml = "".join(z.read(n).decode() for n in z.namelist() if "worksheets/sheet" in n)
     assert "HYPERLINK" not in xml  # the text lives in sharedStrings, not in an <f>
@@ -259,7 +263,33 @@ def test_hidden_sheet_protection_and_properties_survive(filled_book, rubric, sch
     assert props["cycle"].value == "2026-27"
 
 
+def test_view_and_print_settings_survive(filled_book, rubric):
+    # True when the document has a view, as in a user's session (lo_uno.py loads it so);
+    # `--convert-to xlsx` drops the frozen panes and shows gridlines again.
+    sheet = filled_book[layout.domain_sheet_name(rubric.domains[0])]
+    assert sheet.freeze_panes == "A3"
+    assert not sheet.sheet_view.showGridLines
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
+    assert sheet.print_title_rows == "$1:$2"
+    assert "O'Keefe Academy" in sheet.oddHeader.left.text
+
+
+def test_conditional_formats_and_rich_text_survive(filled, filled_book, rubric):
+    sheet = filled_book[layout.domain_sheet_name(rubric.domains[0])]
+    formulas = " ".join(f for cf in sheet.conditional_formatting for r in cf.rules
+                        for f in (r.formula or []))
+    for label in rubric.labels:
+        assert f'"{label}"' in formulas
+    with zipfile.ZipFile(filled[0]) as z:
+        shared = z.read("xl/sharedStrings.xml").decode()
+    assert "<b/>" in shared or '<b val="true"/>' in shared  # bold phrases in descriptors
+
+
 def test_formulas_are_recalculated_with_cached_values(filled):
+    # lo_uno.py never asks for a recalculation: LibreOffice's autocalc updates the formulas
+    # that depend on the edited cells, as in a user's session, and saves their new values.
     cached = openpyxl.load_workbook(filled[0], data_only=True)
     assert progress_of(cached) == f"{len(FILLED_INDICATORS)} of 28 indicators rated"
     summary = {r[0]: r for r in cached[layout.SUMMARY_SHEET].iter_rows(values_only=True) if r[0]}
