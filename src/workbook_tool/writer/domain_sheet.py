@@ -13,8 +13,8 @@ from ..rubric import Descriptor, Domain, Indicator, Rubric
 from .formats import Formats, text_height
 from .page import finish_sheet
 
-WIDTHS = {"id": 6, "title": 22, "descriptor": 34, "rating": 15, "evidence": 40,
-          "next_steps": 34, "priority": 11}
+WIDTHS = {"id": 5, "title": 20, "descriptor": 32, "rating": 14, "evidence": 34,
+          "next_steps": 30, "priority": 10}
 INPUT_TITLE = {"rating": "Rating", "evidence": "Evidence", "next_steps": "Next steps",
                "priority": "Priority"}
 
@@ -135,13 +135,14 @@ def _rich_fragments(text: str, phrases: tuple[str, ...], fmt: Formats) -> list |
         return None
     fragments: list = []
     pos = 0
+    # Every run gets an explicit format: a bare run would fall back to Calibri 11 in black.
     for start, end in sorted(spans):
         if start > pos:
-            fragments.append(text[pos:start])
+            fragments.extend([fmt.plain, text[pos:start]])
         fragments.extend([fmt.bold, text[start:end]])
         pos = end
     if pos < len(text):
-        fragments.append(text[pos:])
+        fragments.extend([fmt.plain, text[pos:]])
     return fragments
 
 

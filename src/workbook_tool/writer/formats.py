@@ -48,6 +48,7 @@ class Formats:
         self.cell_bold = book.add_format({**boxed, "bold": True})
         self.cell_center = book.add_format({**boxed, "bold": True, "align": "center"})
         self.bold = book.add_format({**base, "bold": True})
+        self.plain = book.add_format({**base})
         self.input = book.add_format({**boxed, "locked": False, "bg_color": INPUT_FILL})
         self.input_center = book.add_format(
             {**boxed, "locked": False, "bg_color": INPUT_FILL, "align": "center", "bold": True}
@@ -77,8 +78,8 @@ def text_height(text: str, width: float, font_size: float = 10, min_lines: int =
 
     An estimate (fonts vary), erring towards a little extra room rather than cut-off text.
     """
-    chars_per_line = max(width * 1.05 * 10 / font_size, 4)
+    chars_per_line = max(width * 1.2 * 10 / font_size, 4)
     lines = 0
     for paragraph in text.split("\n"):
         lines += max(1, math.ceil(len(paragraph) / chars_per_line))
-    return max(lines, min_lines) * font_size * 1.4 + 4
+    return max(lines, min_lines) * font_size * 1.3 + 6

@@ -25,7 +25,7 @@ def write_summary_sheet(book: Workbook, fmt: Formats, rubric: Rubric, sheets: li
     sheet = book.add_worksheet(layout.SUMMARY_SHEET)
     n = len(rubric.levels)
     last_col = 3 + n
-    sheet.set_column(0, 0, 34)
+    sheet.set_column(0, 0, 48)
     sheet.set_column(1, last_col, 13)
     sheet.merge_range(0, 0, 0, last_col, "", fmt.title)
     sheet.write_string(0, 0, "Summary: indicators rated, by level", fmt.title)
@@ -105,7 +105,8 @@ def _chart(book: Workbook, sheet, rubric: Rubric, first: int, last: int) -> None
             "border": {"color": "#7F7F7F"},
         })
     chart.set_title({"name": "Indicators by level", "name_font": {"size": 12}})
-    chart.set_x_axis({"name": "Indicators", "min": 0, "major_gridlines": {"visible": True}})
+    chart.set_x_axis({"name": "Indicators", "min": 0, "major_unit": 1, "num_format": "0",
+                      "major_gridlines": {"visible": True}})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 760, "height": 60 * (last - first + 1) + 140})
