@@ -139,9 +139,10 @@ def _relationships(package: Package, part: str, base: str) -> dict[str, str]:
 def custom_properties(package: Package) -> dict[str, str]:
     """Custom document properties, name -> text (numbers normalised: 1.0 -> "1")."""
     part = DEFAULT_CUSTOM
-    for key, path in _relationships(package, "_rels/.rels", base="").items():
-        if key.startswith("type:") and key.endswith(CUSTOM_REL):
-            part = path
+    if package.part(part) is None:  # where every writer puts it; else ask the package
+        for key, path in _relationships(package, "_rels/.rels", base="").items():
+            if key.startswith("type:") and key.endswith(CUSTOM_REL):
+                part = path
     if package.part(part) is None:
         return {}
     out: dict[str, str] = {}

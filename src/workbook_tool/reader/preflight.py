@@ -9,6 +9,7 @@ entities. What survives is a `Package`: the zip's XML parts, decompressed and sa
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -28,6 +29,7 @@ WORKBOOK = "xl/workbook.xml"
 _XML_SUFFIXES = (".xml", ".rels")
 _DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
 _ENCRYPTION_STREAMS = ("EncryptionInfo", "EncryptedPackage")
+_UNIQUE_COUNT = re.compile(rb"""uniqueCount\s*=\s*["']\s*\+?([0-9]+)""")
 _SAVE_AS = 'open it and save it as "Excel Workbook (.xlsx)"'
 
 
@@ -159,6 +161,8 @@ def _check_archive(data: bytes, archive: zipfile.ZipFile, infos, limits: Limits)
                 "reads",
             )
         package.xml[info.filename] = body
+        if lowered.endswith("sharedstrings.xml"):
+            _check_string_count(info.filename, body)
     if STRICT_NS in package.xml[WORKBOOK]:
         raise Rejected(
             "not-xlsx",
@@ -195,6 +199,14 @@ def _read_member(data: bytes, info: zipfile.ZipInfo) -> bytes:
         except zlib.error:
             raise damaged from None
         if len(body) > size:
+            # A flipped bit also inflates past the declared size, then breaks off; a bomb
+            # keeps going. Look one MiB further to tell them apart.
+            try:
+                more = inflater.decompress(inflater.unconsumed_tail, MIB)
+            except zlib.error:
+                raise damaged from None
+            if len(more) < MIB:
+                raise damaged
             raise Rejected(
                 "too-large",
                 f"the part {info.filename} unpacks to more than its declared "
@@ -213,6 +225,18 @@ def _read_member(data: bytes, info: zipfile.ZipInfo) -> bytes:
     return body
 
 
+def _check_string_count(name: str, body: bytes) -> None:
+    """calamine reserves memory for the declared uniqueCount before reading any string:
+    a forged count would make it allocate gigabytes and abort the process."""
+    match = _UNIQUE_COUNT.search(body)
+    if match and int(match.group(1)) > len(body) // 4 + 64:  # an entry takes >= 5 bytes
+        raise Rejected(
+            "unreadable",
+            f"the part {name} is damaged (it declares {int(match.group(1)):,} strings in "
+            f"{len(body):,} bytes)",
+        )
+
+
 def _has_dtd(body: bytes) -> bool:
     head = body[:4]
     if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head in (b"<\x00?\x00", b"\x00<\x00?"):
@@ -220,7 +244,7 @@ def _has_dtd(body: bytes) -> bool:
             body = body.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:
             return True  # undecodable UTF-16 XML: refuse rather than guess
-    return any(marker in body for marker in _DTD_MARKERS)
+    return b"<!" in body and any(marker in body for marker in _DTD_MARKERS)
 
 
 def _cfb_encrypted(data: bytes) -> bool:

@@ -27,12 +27,10 @@ EXCEL_MAX_TEXT = 32_767  # characters Excel keeps in one cell
 _DIMENSION = re.compile(
     rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{0,3})\$?([0-9]*)(?::\$?([A-Z]{0,3})\$?([0-9]*))?"'
 )
-_CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
-_ROW = re.compile(rb"<(?:\w+:)?row[\s/>]")
-# r= of a row or a cell; a literal space first makes the scan fast (an r= after a tab or a
-# newline is not seen and counts as a loose cell, which only makes the bound larger)
-_REF_ROW = re.compile(rb' r="[A-Z]{0,3}([0-9]{1,9})"')
-_REF_COLUMN = re.compile(rb' r="([A-Z]{1,3})[0-9]')
+# Start tags of cells and rows as every known writer writes them: unprefixed, r= first.
+# One group tuple per tag: (name, ' r="' when r= comes first, letters, digits).
+_TAG = re.compile(rb'<(c|row)(?:( r=")([A-Za-z]*)([0-9]*)"|[\s/>])')
+_PREFIXED_TAG = re.compile(rb":(?:c|row)[\s/>]")  # <x:c ...>: walked exactly instead
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
 _SPACES = re.compile(r"[\s\u200b\u2060\ufeff]+")
 _LEVEL_TEXT = re.compile(r"(?:level\s*)?([0-9]{1,3})(?:\.0*)?(?:\s*[-–—:.)=]\s*|\s+)?(.*)")
@@ -41,20 +39,29 @@ Cell = tuple[int, int]
 
 
 def column_number(letters: bytes | str) -> int:
-    """b"A" -> 1, b"AA" -> 27 (1-based; 0 for no letters)."""
+    """b"A" -> 1, b"AA" -> 27 (1-based; 0 for no letters; lowercase as calamine reads it)."""
     if isinstance(letters, bytes):
         letters = letters.decode("ascii")
     number = 0
-    for ch in letters:
+    for ch in letters.upper():
         number = number * 26 + (ord(ch) - 64)
     return number
+
+
+def parse_position(ref: str) -> Cell:
+    """A cell's r= as calamine reads it: letters (any case) then digits, 0-based."""
+    match = re.fullmatch(r"([A-Za-z]*)([0-9]+)", ref)
+    if not match or int(match.group(2)) < 1:
+        raise ValueError(f"invalid cell reference {ref[:20]!r}")
+    return int(match.group(2)) - 1, column_number(match.group(1)) - 1
 
 
 def grid_bound(xml: bytes) -> int:
     """An upper bound of the cells calamine allocates for this sheet (rows x columns).
 
-    Takes the larger of the declared <dimension> and what the cells themselves reach; cells
-    and rows without an `r` attribute each count as one more column or row.
+    The larger of the declared <dimension> and the extent the cells reach. calamine sizes
+    its grid from the cells, so a cell far away (XFD1048576) in a tiny file would make it
+    allocate terabytes; this is checked before calamine sees the sheet.
     """
     declared = 0
     match = _DIMENSION.search(xml)
@@ -62,45 +69,52 @@ def grid_bound(xml: bytes) -> int:
         col = column_number(match.group(3) or match.group(1) or b"")
         row = int(match.group(4) or match.group(2) or 0)
         declared = row * col
-    refs = _REF_ROW.findall(xml)
-    max_row = max(map(int, refs), default=0)
-    max_col = max(map(column_number, set(_REF_COLUMN.findall(xml))), default=0)
-    # Rows and cells without r= sit one further on: count every element that could be one
-    # (<cols>, <cfRule>... too: overcounting only makes the bound safer).
-    if b"<sheetData" in xml:
-        elements = xml.count(b"<c") + xml.count(b"<row")
-    else:  # namespace-prefixed elements
-        elements = len(_CELL.findall(xml)) + len(_ROW.findall(xml))
-    loose = max(elements - len(refs), 0)
-    actual = (max_row + loose) * (max_col + loose)
-    return max(declared, actual)
+    tags = _TAG.findall(xml)
+    digits = [digits for _, first, _, digits in tags if first]
+    if len(digits) == len(tags) and not _PREFIXED_TAG.search(xml):
+        # Every cell and row starts with r="..." (a match inside CDATA text can only make
+        # the bound larger).
+        max_row = max(map(int, digits), default=0)
+        max_col = max(map(column_number, {letters for _, _, letters, _ in tags}), default=0)
+    else:  # unusual XML: walk it exactly as calamine does
+        max_row = max_col = 0
+        for row, col, _ in _walk(xml, formulas=False):
+            max_row, max_col = max(max_row, row + 1), max(max_col, col + 1)
+    return max(declared, max_row * max_col)
+
+
+def _walk(xml: bytes, formulas: bool):
+    """(row, col, has_formula) of every cell, positioned as calamine positions them."""
+    row = col = 0
+    pending: list = []  # the open cell: [row, col, has_formula]
+    for event, element in iterparse(io.BytesIO(xml), events=("start", "end")):
+        kind = local(element.tag)
+        if event == "start":
+            if kind == "row":
+                ref = element.get("r")
+                row = parse_position("A" + ref)[0] if ref is not None else row + 1
+                col = 0
+            elif kind == "c":
+                ref = element.get("r")
+                position = parse_position(ref) if ref is not None else (row, col)
+                col = position[1] + 1
+                pending = [position[0], position[1], False]
+        elif kind == "f" and formulas and pending:
+            pending[2] = True
+        elif kind == "c":
+            if pending:
+                yield pending[0], pending[1], pending[2]
+            pending = []
+            element.clear()
+        elif kind == "row":
+            element.clear()
 
 
 def formula_cells(xml: bytes) -> set[Cell]:
     """0-based (row, col) of every cell holding a formula (<f>), exactly."""
     if not _FORMULA.search(xml):
         return set()
-    found: set[Cell] = set()
-    row = col = -1
-    for event, element in iterparse(io.BytesIO(xml), events=("start", "end")):
-        kind = local(element.tag)
-        if event == "start":
-            if kind == "row":
-                ref = element.get("r")
-                row = int(ref) - 1 if ref and ref.isdigit() else row + 1
-                col = -1
-            elif kind == "c":
-                ref = element.get("r")
-                if ref:
-                    row, col = layout.split_cell(ref)
-                else:
-                    col += 1
-        else:
-            if kind == "f":
-                found.add((row, col))
-            elif kind in ("c", "row"):
-                element.clear()
-    return found
+    return {(row, col) for row, col, formula in _walk(xml, formulas=True) if formula}
 
 
 @dataclass(frozen=True)
@@ -151,7 +165,13 @@ class Sheets:
         if xml is None:
             raise Rejected("unreadable", f"the part of sheet '{sheet.name}' is missing",
                            sheet=sheet.name)
-        bound = grid_bound(xml)
+        try:
+            bound = grid_bound(xml)
+        except Exception as exc:  # the exact walk met broken XML
+            raise Rejected(
+                "unreadable", f"the sheet '{sheet.name}' is damaged ({_why(exc)})",
+                sheet=sheet.name,
+            ) from None
         if bound > self.limits.max_cells:
             raise Rejected(
                 "too-large",

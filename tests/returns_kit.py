@@ -1,0 +1,120 @@
+"""Building and tampering with returns in tests (no binary fixtures: everything is made here).
+
+Returns come from the real writer (`workbook_tool.writer.build_workbook`); they are changed
+the way people and programs change them: with openpyxl (as a spreadsheet program would) or
+by rewriting zip members (for what no spreadsheet program writes).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import openpyxl
+
+from workbook_tool.reader import Answer
+from workbook_tool.roster import School
+from workbook_tool.rubric import Rubric, load_rubric
+from workbook_tool.writer import build_workbook
+
+SMALL_RUBRIC = Path(__file__).parent / "data" / "small_rubric.yaml"
+SCHOOL = School("S1", "Alpha School")
+CYCLE = "2024-25"
+
+
+@cache
+def small_rubric() -> Rubric:
+    return load_rubric(SMALL_RUBRIC)
+
+
+def answers_for(rubric: Rubric, domain_ids: list[str] | None = None) -> dict[str, Answer]:
+    """Every indicator rated, levels cycling, with evidence, next steps and a priority."""
+    out = {}
+    for i, ind in enumerate(ind for d in rubric.select(domain_ids) for ind in d.indicators):
+        level = rubric.levels[i % len(rubric.levels)]
+        priority = ("High", "Medium", "Low")[i % 3]
+        out[ind.id] = Answer(ind.id, level.level, level.label, f"Evidence for {ind.id}",
+                             f"Next for {ind.id}", priority)
+    return out
+
+
+def make_return(rubric: Rubric | None = None, school: School = SCHOOL, cycle: str = CYCLE,
+                domain_ids: list[str] | None = None,
+                answers: dict[str, Answer] | None = None) -> bytes:
+    rubric = rubric or small_rubric()
+    return build_workbook(rubric, school, cycle, domain_ids, answers)
+
+
+# -- zip members ----------------------------------------------------------------------------
+
+def members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {info.filename: z.read(info) for info in z.infolist()}
+
+
+def rezip(parts: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in parts.items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+def edit_member(data: bytes, name: str, edit: Callable[[bytes], bytes]) -> bytes:
+    parts = members(data)
+    parts[name] = edit(parts[name])
+    return rezip(parts)
+
+
+def sheet_part(data: bytes, sheet: str) -> str:
+    """The zip member of a sheet, from workbook.xml and its relationships."""
+    parts = members(data)
+    workbook = parts["xl/workbook.xml"].decode()
+    rid = re.search(rf'<sheet name="{re.escape(sheet)}" [^>]*r:id="([^"]+)"', workbook).group(1)
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    target = re.search(rf'Id="{rid}"[^>]*Target="([^"]+)"|Target="([^"]+)"[^>]*Id="{rid}"', rels)
+    path = target.group(1) or target.group(2)
+    return path.lstrip("/") if path.startswith("/") else f"xl/{path}"
+
+
+def named_cell(data: bytes, name: str) -> tuple[str, str]:
+    """(sheet, "F4") of a workbook-scope defined name."""
+    workbook = members(data)["xl/workbook.xml"].decode()
+    text = re.search(rf'<definedName name="{name}">([^<]+)</definedName>', workbook).group(1)
+    match = re.fullmatch(r"'?(.+?)'?!\$([A-Z]+)\$([0-9]+)", text.replace("&amp;", "&"))
+    return match.group(1).replace("''", "'"), f"{match.group(2)}{match.group(3)}"
+
+
+def set_cell_xml(data: bytes, sheet: str, ref: str, cell_xml: str) -> bytes:
+    """Replace the <c> element of `ref` (it must exist, as input cells always do)."""
+    pattern = re.compile(rf'<c r="{ref}"(?: [^>]*)?(?:/>|>.*?</c>)'.encode(), re.S)
+
+    def edit(xml: bytes) -> bytes:
+        new, count = pattern.subn(cell_xml.encode(), xml, count=1)
+        assert count == 1, f"no cell {ref} in {sheet}"
+        return new
+
+    return edit_member(data, sheet_part(data, sheet), edit)
+
+
+# -- openpyxl edits (what a spreadsheet program does) ----------------------------------------
+
+def with_openpyxl(data: bytes, edit: Callable[[openpyxl.Workbook], None]) -> bytes:
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    edit(book)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def set_named_value(data: bytes, name: str, value) -> bytes:
+    sheet, ref = named_cell(data, name)
+
+    def edit(book):
+        book[sheet][ref] = value
+
+    return with_openpyxl(data, edit)
