@@ -54,6 +54,47 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+class Staging:
+    """Outputs written to temporary files, then all renamed into place together.
+
+    A run that fails or is killed before `commit` leaves every previous output as it was.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.pending: list[tuple[Path, Path]] = []
+
+    def path(self, name: str) -> Path:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.folder)
+        os.close(fd)
+        self.pending.append((Path(tmp), self.folder / name))
+        return Path(tmp)
+
+    def commit(self) -> dict[str, Path]:
+        done = {}
+        for tmp, target in self.pending:
+            os.replace(tmp, target)
+            done[target.name] = target
+        self.pending = []
+        return done
+
+    def discard(self) -> None:
+        for tmp, _target in self.pending:
+            tmp.unlink(missing_ok=True)
+        self.pending = []
+
+
+@contextmanager
+def staged(folder: str | Path) -> Iterator[Staging]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Staging(folder)
+    try:
+        yield staging
+    finally:
+        staging.discard()
+
+
 def write_atomic(target: str | Path, data: bytes) -> None:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)

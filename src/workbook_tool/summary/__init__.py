@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..consolidate import Consolidation
+from ..files import staged
 from .exports import PROBLEMS_CSV, RATINGS_CSV, RETURNS_CSV, write_exports
 from .workbook import SUMMARY_XLSX, write_summary_workbook
 
@@ -12,8 +13,8 @@ __all__ = ["PROBLEMS_CSV", "RATINGS_CSV", "RETURNS_CSV", "SUMMARY_XLSX", "write_
 
 
 def write_outputs(run: Consolidation, out: Path, inputs: list[str]) -> dict[str, Path]:
-    """Write every output into `out`; each file replaces its previous version atomically."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = write_exports(run, out)
-    paths[SUMMARY_XLSX] = write_summary_workbook(run, out, inputs)
-    return paths
+    """Write every output into `out`; they replace the previous run's only all together."""
+    with staged(out) as staging:
+        write_exports(run, staging)
+        write_summary_workbook(run, staging.path(SUMMARY_XLSX), inputs)
+        return staging.commit()

@@ -12,7 +12,7 @@ from ..consolidate import (
     RETURNS_COLUMNS,
     Consolidation,
 )
-from ..files import atomic_path, csv_safe
+from ..files import Staging, csv_safe
 
 RATINGS_CSV = "ratings.csv"
 RETURNS_CSV = "returns.csv"
@@ -50,7 +50,7 @@ def problems_rows(run: Consolidation) -> Iterator[list]:
 
 def write_csv(path: Path, columns: tuple[str, ...], rows) -> int:
     count = 0
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+    with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
@@ -59,13 +59,7 @@ def write_csv(path: Path, columns: tuple[str, ...], rows) -> int:
     return count
 
 
-def write_exports(run: Consolidation, out: Path) -> dict[str, Path]:
-    paths = {
-        RATINGS_CSV: out / RATINGS_CSV,
-        RETURNS_CSV: out / RETURNS_CSV,
-        PROBLEMS_CSV: out / PROBLEMS_CSV,
-    }
-    write_csv(paths[RATINGS_CSV], RATINGS_COLUMNS, ratings_rows(run))
-    write_csv(paths[RETURNS_CSV], RETURNS_COLUMNS, returns_rows(run))
-    write_csv(paths[PROBLEMS_CSV], PROBLEMS_COLUMNS, problems_rows(run))
-    return paths
+def write_exports(run: Consolidation, staging: Staging) -> None:
+    write_csv(staging.path(RATINGS_CSV), RATINGS_COLUMNS, ratings_rows(run))
+    write_csv(staging.path(RETURNS_CSV), RETURNS_COLUMNS, returns_rows(run))
+    write_csv(staging.path(PROBLEMS_CSV), PROBLEMS_COLUMNS, problems_rows(run))

@@ -20,7 +20,6 @@ from ..consolidate import (
     STATUSES,
     Consolidation,
 )
-from ..files import atomic_path
 from ..writer.formats import ACCENT, BAND, level_colors
 from .exports import problems_rows, ratings_rows, returns_rows
 
@@ -55,27 +54,25 @@ class _Styles:
                        for c in level_colors(level_count)]
 
 
-def write_summary_workbook(run: Consolidation, out: Path, inputs: list[str]) -> Path:
-    path = out / SUMMARY_XLSX
-    with atomic_path(path) as tmp:
-        book = Workbook(str(tmp), BOOK_OPTIONS)
-        styles = _Styles(book, len(run.rubric.levels))
-        rows = list(ratings_rows(run))
-        _overview(book, styles, run, rows, inputs)
-        _heatmap(book, styles, run, rows)
-        _indicators(book, styles, run, rows)
-        _domains(book, styles, run, rows)
-        _priorities(book, styles, run, rows)
-        _evidence(book, styles, rows)
-        _listing(book, styles, "Returns", RETURNS_COLUMNS, returns_rows(run),
-                 [14, 34, 50, 18, 22, 8, 8, 8, 9])
-        _listing(book, styles, "Problems", PROBLEMS_COLUMNS, problems_rows(run),
-                 [50, 12, 18, 8, 18, 9, 90])
-        _data(book, rows)
-        book.set_properties({"title": f"District summary: {run.rubric.title}",
-                             "author": "workbook-tool"})
-        book.close()
-    return path
+def write_summary_workbook(run: Consolidation, path: Path, inputs: list[str]) -> None:
+    """Write the workbook to `path` (a staging file the caller renames into place)."""
+    book = Workbook(str(path), BOOK_OPTIONS)
+    styles = _Styles(book, len(run.rubric.levels))
+    rows = list(ratings_rows(run))
+    _overview(book, styles, run, rows, inputs)
+    _heatmap(book, styles, run, rows)
+    _indicators(book, styles, run, rows)
+    _domains(book, styles, run, rows)
+    _priorities(book, styles, run, rows)
+    _evidence(book, styles, rows)
+    _listing(book, styles, "Returns", RETURNS_COLUMNS, returns_rows(run),
+             [14, 34, 50, 18, 22, 8, 8, 8, 9])
+    _listing(book, styles, "Problems", PROBLEMS_COLUMNS, problems_rows(run),
+             [50, 12, 18, 8, 18, 9, 90])
+    _data(book, rows)
+    book.set_properties({"title": f"District summary: {run.rubric.title}",
+                         "author": "workbook-tool"})
+    book.close()
 
 
 COL = {name: i for i, name in enumerate(RATINGS_COLUMNS)}

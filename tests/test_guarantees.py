@@ -1,0 +1,143 @@
+"""What the district can rely on whatever arrives: bounded, no traceback, nothing lost.
+
+The hostile corpus of test_hostile.py goes through the real command line here, mixed with
+good returns, in a separate process so its memory can be measured.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from returns_kit import SMALL_RUBRIC, answers_for, make_return, small_rubric
+from test_hostile import bomb, cases
+from workbook_tool.cli import main
+from workbook_tool.roster import School
+
+MIB = 2**20
+ROSTER = "school_id,school_name\nS1,Alpha School\nS2,Beta School\nS3,Gamma School\n"
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def mailbox(tmp_path_factory):
+    """Two good returns and every hostile file, as district staff would receive them."""
+    root = tmp_path_factory.mktemp("mailbox")
+    rubric = small_rubric()
+    good = make_return(rubric, answers=answers_for(rubric))
+    returns = root / "returns"
+    returns.mkdir()
+    (returns / "S1.xlsx").write_bytes(good)
+    s2 = make_return(rubric, school=School("S2", "Beta School"), answers=answers_for(rubric))
+    (returns / "S2.xlsx").write_bytes(s2)
+    expected = {}
+    for case, name, data, code, _phrase in cases(good):
+        if name.startswith(("~$", ".~lock")):
+            continue  # skipped by name inside folders; test_consolidate covers that
+        file = returns / f"{case}-{name}"
+        file.write_bytes(data)
+        expected[file.name] = code
+    (returns / "bomb.xlsx").write_bytes(bomb(201 * MIB))
+    expected["bomb.xlsx"] = "too-large"
+    roster = root / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    return {"root": root, "returns": returns, "roster": roster, "expected": expected}
+
+
+def _run_cli(args: list[str], timeout: float = 120) -> tuple[subprocess.CompletedProcess, int]:
+    """Run workbook-tool in a child process; return it and the children's peak RSS in MiB."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run([sys.executable, "-m", "workbook_tool", *args], capture_output=True,
+                          text=True, timeout=timeout)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return proc, max(peak, before) // 1024
+
+
+def test_hostile_mailbox_through_the_cli(mailbox, tmp_path):
+    before = _hashes(mailbox["returns"])
+    out = tmp_path / "summary"
+    start = time.perf_counter()
+    proc, peak_mib = _run_cli(["consolidate", str(mailbox["returns"]), "--roster",
+                               str(mailbox["roster"]), "--out", str(out), "--rubric",
+                               str(SMALL_RUBRIC), "--jobs", "1"])
+    elapsed = time.perf_counter() - start
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert elapsed < 60
+    assert peak_mib < 300, f"peak RSS {peak_mib} MiB"
+    assert _hashes(mailbox["returns"]) == before
+    with open(out / "returns.csv", encoding="utf-8") as f:
+        rows = {Path(r["file"]).name: r for r in csv.DictReader(f) if r["file"]}
+    with open(out / "problems.csv", encoding="utf-8") as f:
+        problems = list(csv.DictReader(f))
+    assert rows["S1.xlsx"]["status"] == "accepted"
+    assert rows["S2.xlsx"]["status"] == "accepted"
+    for name, code in mailbox["expected"].items():
+        assert rows[name]["status"] == "rejected", name
+        found = [p["code"] for p in problems if Path(p["file"]).name == name]
+        assert found == [code], (name, found)
+        message = next(p["message"] for p in problems if Path(p["file"]).name == name)
+        assert message and "Traceback" not in message
+
+
+def test_check_never_shows_a_traceback(mailbox):
+    files = sorted(str(p) for p in mailbox["returns"].iterdir())
+    result = CliRunner().invoke(main, ["check", *files, "--rubric", str(SMALL_RUBRIC)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert result.output.count("REJECTED") == len(mailbox["expected"])
+
+
+def test_failed_run_keeps_previous_outputs(mailbox, tmp_path, monkeypatch):
+    out = tmp_path / "summary"
+    args = ["consolidate", str(mailbox["returns"] / "S1.xlsx"), "--roster",
+            str(mailbox["roster"]), "--out", str(out), "--rubric", str(SMALL_RUBRIC)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    previous = _hashes(out)
+
+    import workbook_tool.summary.workbook as summary_workbook
+
+    def broken(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(summary_workbook, "write_summary_workbook", broken)
+    monkeypatch.setattr("workbook_tool.summary.write_summary_workbook", broken)
+    args[1] = str(mailbox["returns"] / "S2.xlsx")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "No space left on device" in result.output
+    assert _hashes(out) == previous  # every output, CSVs included, is the previous run's
+    assert sorted(p.name for p in out.iterdir()) == sorted(Path(p).name for p in previous)
+
+
+def test_killed_run_leaves_a_whole_summary(mailbox, tmp_path):
+    """SIGKILL at any moment: district_summary.xlsx is the old file or the new, never half."""
+    out = tmp_path / "summary"
+    args = ["consolidate", str(mailbox["returns"]), "--roster", str(mailbox["roster"]),
+            "--out", str(out), "--rubric", str(SMALL_RUBRIC), "--jobs", "1"]
+    _run_cli(args)
+    first = (out / "district_summary.xlsx").read_bytes()
+    for delay in (0.3, 0.6, 0.9):
+        proc = subprocess.Popen([sys.executable, "-m", "workbook_tool", *args],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        current = (out / "district_summary.xlsx").read_bytes()
+        assert current[:2] == b"PK" and current[-22:-18] == b"PK\x05\x06", delay
+        assert len(current) > 0.5 * len(first)
