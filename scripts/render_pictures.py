@@ -26,6 +26,7 @@ import tempfile
 from pathlib import Path
 
 from workbook_tool import layout
+from workbook_tool.demo import run_demo
 from workbook_tool.reader.model import Answer
 from workbook_tool.roster import School
 from workbook_tool.rubric import load_rubric
@@ -223,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
                            (first_domain, "domain-sheet.png")):
             print(render_page(book, args.out / name, find=find, width=args.width,
                               renderer=renderer))
+        run_demo(Path(tmp) / "demo", quiet=True)
+        summary = Path(tmp) / "demo" / "summary" / "district_summary.xlsx"
+        print(render_page(summary, args.out / "district-summary.png", find="Returns by status",
+                          width=args.width, renderer=renderer))
     return 0
 
 
