@@ -83,6 +83,8 @@ def _title(sheet, styles: _Styles, text: str, width: int) -> None:
     sheet.write_string(0, 0, text, styles.title)
     sheet.set_row(0, 28)
     sheet.hide_gridlines(2)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
 
 
 def _overview(book, styles, run: Consolidation, rows, inputs: list[str]) -> None:
