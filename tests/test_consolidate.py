@@ -269,3 +269,16 @@ def test_demo_runs(tmp_path):
     assert "1 rejected" in result.output and "1 missing" in result.output
     assert (tmp_path / "demo" / "summary" / "district_summary.xlsx").exists()
     assert len(list((tmp_path / "demo" / "workbooks").glob("*.xlsx"))) == 12
+
+
+def test_parquet_export_when_pyarrow_is_installed(consolidated):
+    pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow is optional")
+    table = pq.read_table(consolidated["out"] / "ratings.parquet")
+    assert table.column_names == list(RATINGS_COLUMNS)
+    rows = table.to_pylist()
+    assert len(rows) == 3 * 28
+    first = next(r for r in rows if r["school_id"] == "101" and r["indicator_id"] == "1.1")
+    assert first["evidence"] == HOSTILE  # typed data: no spreadsheet escaping needed
+    assert first["level"] == 3
+    unrated = next(r for r in rows if r["school_id"] == "102" and r["indicator_id"] == "1.4")
+    assert unrated["level"] is None

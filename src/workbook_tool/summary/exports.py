@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from ..consolidate import (
 from ..files import Staging, csv_safe
 
 RATINGS_CSV = "ratings.csv"
+RATINGS_PARQUET = "ratings.parquet"
 RETURNS_CSV = "returns.csv"
 PROBLEMS_CSV = "problems.csv"
 
@@ -63,3 +65,42 @@ def write_exports(run: Consolidation, staging: Staging) -> None:
     write_csv(staging.path(RATINGS_CSV), RATINGS_COLUMNS, ratings_rows(run))
     write_csv(staging.path(RETURNS_CSV), RETURNS_COLUMNS, returns_rows(run))
     write_csv(staging.path(PROBLEMS_CSV), PROBLEMS_COLUMNS, problems_rows(run))
+    if parquet_available():
+        write_parquet(staging.path(RATINGS_PARQUET), ratings_rows(run))
+
+
+def parquet_available() -> bool:
+    """Parquet is written only where pyarrow is installed: it is not a dependency."""
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+PARQUET_BATCH = 20_000
+
+
+def write_parquet(path: Path, rows: Iterator[list]) -> None:
+    """ratings.parquet: the same columns as ratings.csv, typed, text never escaped."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    level = RATINGS_COLUMNS.index("level")
+    schema = pa.schema([(c, pa.int16() if c == "level" else pa.string())
+                        for c in RATINGS_COLUMNS])
+    with pq.ParquetWriter(str(path), schema) as writer:
+        batch: list[list] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= PARQUET_BATCH:
+                writer.write_table(_table(pa, schema, batch, level))
+                batch = []
+        writer.write_table(_table(pa, schema, batch, level))
+
+
+def _table(pa, schema, batch: list[list], level: int):
+    columns = list(zip(*batch, strict=True)) if batch else [[] for _ in RATINGS_COLUMNS]
+    arrays = []
+    for i, values in enumerate(columns):
+        if i == level:
+            arrays.append(pa.array([v if v != "" else None for v in values], pa.int16()))
+        else:
+            arrays.append(pa.array([str(v) for v in values], pa.string()))
+    return pa.Table.from_arrays(arrays, schema=schema)
