@@ -13,7 +13,8 @@ from pathlib import Path
 from .files import csv_safe, safe_stem, sha256_bytes, slugify, write_atomic
 from .roster import School
 from .rubric import Rubric
-from .writer import Issue, build_workbook
+from .writer import Issue
+from .writer.stamp import Stamper
 
 MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = ("school_id", "school_name", "file", "sha256")
@@ -59,10 +60,12 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     rubric.select(domain_ids)  # unknown domains fail before anything is written
     names = file_names(schools)
-    tasks = [(rubric, s, issue, domain_ids, password, str(out / names[s.school_id]))
-             for s in schools]
+    # The rubric part is built once per template; each school's values are stamped in.
+    stamper = Stamper(rubric, issue, domain_ids, password)
+    stamper.prepare(schools)
+    tasks = [(s, str(out / names[s.school_id])) for s in schools]
     results: list[Generated] = []
-    for generated in _run(tasks, jobs):
+    for generated in _run(stamper, tasks, jobs):
         results.append(generated)
         if progress:
             progress(1)
@@ -70,18 +73,35 @@ def generate(
     return results
 
 
-def _run(tasks: list[tuple], jobs: int) -> Iterator[Generated]:
-    if jobs <= 1 or len(tasks) < 4:
-        yield from map(_write_one, tasks)
+# Stamping takes a few milliseconds per workbook: processes pay off for large rosters only.
+_PARALLEL_FROM = 64
+
+_worker: dict = {}
+
+
+def _init_worker(stamper: Stamper) -> None:
+    """Each worker process receives the stamper, templates included, once."""
+    _worker["stamper"] = stamper
+
+
+def _run(stamper: Stamper, tasks: list[tuple], jobs: int) -> Iterator[Generated]:
+    if jobs <= 1 or len(tasks) < _PARALLEL_FROM:
+        for task in tasks:
+            yield _write_one(stamper, task)
         return
-    chunk = max(1, min(32, len(tasks) // (jobs * 4)))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_write_one, tasks, chunksize=chunk)
+    chunk = max(1, min(64, len(tasks) // (jobs * 4)))
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                             initargs=(stamper,)) as pool:
+        yield from pool.map(_write_in_worker, tasks, chunksize=chunk)
 
 
-def _write_one(task: tuple) -> Generated:
-    rubric, school, issue, domain_ids, password, path = task
-    data = build_workbook(rubric, school, issue, domain_ids, password=password)
+def _write_in_worker(task: tuple) -> Generated:
+    return _write_one(_worker["stamper"], task)
+
+
+def _write_one(stamper: Stamper, task: tuple) -> Generated:
+    school, path = task
+    data = stamper.workbook(school)
     write_atomic(path, data)
     return Generated(school, Path(path).name, sha256_bytes(data))
 

@@ -23,7 +23,7 @@ from .generate import default_jobs
 from .reader import Limits
 from .roster import School
 from .rubric import Rubric
-from .summary import write_outputs
+from .summary import preload_exports, write_outputs
 
 _SHOWN_AT_MOST = 12
 
@@ -87,13 +87,15 @@ def run_consolidation(rubric: Rubric, roster: list[School], inputs: list[str], o
     limits = limits or Limits()
     found = discover(inputs)
     show = not quiet and sys.stderr.isatty() and len(found.sources) > 1
+    jobs = jobs or default_jobs()
     if show:
         with click.progressbar(length=len(found.sources), label="Reading returns",
                                file=sys.stderr) as bar:
-            results = list(read_all(found.sources, rubric, limits, jobs or default_jobs(),
-                                    bar.update))
+            results = list(read_all(found.sources, rubric, limits, jobs, bar.update,
+                                    preload_exports))
     else:
-        results = list(read_all(found.sources, rubric, limits, jobs or default_jobs()))
+        results = list(read_all(found.sources, rubric, limits, jobs,
+                                while_reading=preload_exports))
     run = consolidate(results, rubric, roster, cycle, found)
     report = Report(run)
     report.outputs = write_outputs(run, out, inputs)

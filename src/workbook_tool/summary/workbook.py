@@ -2,13 +2,20 @@
 
 Every sheet is derived from the rubric and the tidy rows, so another rubric consolidates
 without code changes. User text is always written as a string.
+
+The long sheets (one row per rating, school or problem) are streamed: xlsxwriter writes
+their frame and `StreamedRows` their rows (see stream.py), so time and memory stay small
+at tens of thousands of returns. The tidy rows are never held in a list: each sheet
+iterates them again, which costs far less than holding them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from xlsxwriter.workbook import Workbook
@@ -22,6 +29,7 @@ from ..consolidate import (
 )
 from ..writer.formats import ACCENT, BAND, level_colors
 from .exports import problems_rows, ratings_rows, returns_rows
+from .stream import StreamedRows
 
 SUMMARY_XLSX = "district_summary.xlsx"
 BOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
@@ -56,26 +64,37 @@ class _Styles:
 
 def write_summary_workbook(run: Consolidation, path: Path, inputs: list[str]) -> None:
     """Write the workbook to `path` (a staging file the caller renames into place)."""
-    book = Workbook(str(path), BOOK_OPTIONS)
+    frame = io.BytesIO()
+    book = Workbook(frame, {**BOOK_OPTIONS, "in_memory": True})
     styles = _Styles(book, len(run.rubric.levels))
-    rows = list(ratings_rows(run))
+    stream = StreamedRows()
+
+    def rows() -> Iterator[list]:
+        return ratings_rows(run)
+
     _overview(book, styles, run, rows, inputs)
-    _heatmap(book, styles, run, rows)
+    _heatmap(book, styles, stream, run, rows)
     _indicators(book, styles, run, rows)
-    _domains(book, styles, run, rows)
-    _priorities(book, styles, run, rows)
-    _evidence(book, styles, rows)
-    _listing(book, styles, "Returns", RETURNS_COLUMNS, returns_rows(run),
-             [14, 34, 50, 18, 22, 8, 8, 8, 9])
-    _listing(book, styles, "Problems", PROBLEMS_COLUMNS, problems_rows(run),
-             [50, 12, 18, 8, 18, 9, 90])
-    _data(book, rows)
+    _domains(book, styles, stream, run, rows)
+    _priorities(book, styles, stream, run, rows)
+    _evidence(book, styles, stream, run, rows)
+    _listing(book, styles, stream, "Returns", RETURNS_COLUMNS, len(run.rows),
+             lambda: returns_rows(run), [14, 34, 50, 18, 22, 8, 8, 8, 9])
+    _listing(book, styles, stream, "Problems", PROBLEMS_COLUMNS, len(run.problems),
+             lambda: problems_rows(run), [50, 12, 18, 8, 18, 9, 90])
+    _data(book, stream, run, rows)
     book.set_properties({"title": f"District summary: {run.rubric.title}",
                          "author": "workbook-tool"})
     book.close()
+    stream.save(frame.getvalue(), path)
+
+
+def _rating_count(run: Consolidation) -> int:
+    return sum(len(r.result.answers) for r in run.accepted)
 
 
 COL = {name: i for i, name in enumerate(RATINGS_COLUMNS)}
+Rows = Callable[[], Iterator[list]]  # the tidy rows, afresh at each call
 
 
 def _title(sheet, styles: _Styles, text: str, width: int) -> None:
@@ -87,7 +106,7 @@ def _title(sheet, styles: _Styles, text: str, width: int) -> None:
     sheet.fit_to_pages(1, 0)
 
 
-def _overview(book, styles, run: Consolidation, rows, inputs: list[str]) -> None:
+def _overview(book, styles, run: Consolidation, rows: Rows, inputs: list[str]) -> None:
     sheet = book.add_worksheet("Overview")
     rubric = run.rubric
     n = len(rubric.levels)
@@ -113,14 +132,15 @@ def _overview(book, styles, run: Consolidation, rows, inputs: list[str]) -> None
     row += 1
     schools = len(run.roster)
     accepted_ids = {r.school_id for r in run.accepted if run.school(r.school_id)}
-    rated = sum(1 for r in rows if r[COL["level"]] != "")
+    rated = sum(1 for r in rows() if r[COL["level"]] != "")
+    total = _rating_count(run)
     figures = [
         ("Schools on the roster", schools, styles.number),
         ("Schools with an accepted return", len(accepted_ids), styles.number),
         ("Share of schools accepted", len(accepted_ids) / schools if schools else 0,
          styles.percent),
         ("Indicators rated in accepted returns", rated, styles.number),
-        ("Share of indicators rated", rated / len(rows) if rows else 0, styles.percent),
+        ("Share of indicators rated", rated / total if total else 0, styles.percent),
         ("Files skipped (lock or hidden files)", len(run.discovery.skipped), styles.number),
         ("Other files ignored", run.discovery.ignored, styles.number),
     ]
@@ -132,7 +152,8 @@ def _overview(book, styles, run: Consolidation, rows, inputs: list[str]) -> None
     _level_distribution(book, sheet, styles, run, rows, row)
 
 
-def _level_distribution(book, sheet, styles, run: Consolidation, rows, row: int) -> None:
+def _level_distribution(book, sheet, styles, run: Consolidation, rows: Rows,
+                        row: int) -> None:
     rubric = run.rubric
     n = len(rubric.levels)
     sheet.write_string(row, 0, "Levels by domain (accepted returns)", styles.heading)
@@ -142,7 +163,7 @@ def _level_distribution(book, sheet, styles, run: Consolidation, rows, row: int)
         sheet.write_string(row, col, text, styles.header)
     first = row + 1
     by_domain: dict[str, Counter] = defaultdict(Counter)
-    for r in rows:
+    for r in rows():
         by_domain[r[COL["domain_id"]]][r[COL["level"]]] += 1
     for domain in rubric.domains:
         row += 1
@@ -176,7 +197,7 @@ def _school_levels(rows) -> dict[tuple[str, str], dict[str, int | str]]:
     return out
 
 
-def _heatmap(book, styles, run: Consolidation, rows) -> None:
+def _heatmap(book, styles, stream: StreamedRows, run: Consolidation, rows: Rows) -> None:
     sheet = book.add_worksheet("Heatmap")
     indicators = run.rubric.indicators
     fixed = 3
@@ -191,17 +212,17 @@ def _heatmap(book, styles, run: Consolidation, rows) -> None:
         sheet.write_string(header, col, text, styles.header)
     for i, ind in enumerate(indicators):
         sheet.write_string(header, fixed + i, ind.id, styles.header)
-    row = header
     networks = {s.school_id: s.network for s in run.roster}
-    for (school_id, name), levels in _school_levels(rows).items():
-        row += 1
-        sheet.write_string(row, 0, school_id, styles.text)
-        sheet.write_string(row, 1, name, styles.text)
-        sheet.write_string(row, 2, networks.get(school_id, ""), styles.text)
-        for i, ind in enumerate(indicators):
-            level = levels.get(ind.id, "")
-            if level != "":
-                sheet.write_number(row, fixed + i, level, styles.number)
+    schools = _school_levels(rows())
+
+    def heat_rows() -> Iterator[list]:
+        for (school_id, name), levels in schools.items():
+            yield [school_id, name, networks.get(school_id, ""),
+                   *(levels.get(ind.id, "") for ind in indicators)]
+
+    stream.add(sheet, header + 1, len(schools), last_col + 1, heat_rows,
+               [styles.text] * fixed + [styles.number] * len(indicators))
+    row = header + len(schools)
     if row > header:
         for k, fmt in enumerate(styles.levels, start=1):
             sheet.conditional_format(header + 1, fixed, row, last_col, {
@@ -212,7 +233,7 @@ def _heatmap(book, styles, run: Consolidation, rows) -> None:
     sheet.write_string(row + 2, 1, f"Levels: {legend}. Empty: unrated.", styles.note)
 
 
-def _indicators(book, styles, run: Consolidation, rows) -> None:
+def _indicators(book, styles, run: Consolidation, rows: Rows) -> None:
     rubric = run.rubric
     n = len(rubric.levels)
     good = proficient_level(n)
@@ -226,7 +247,7 @@ def _indicators(book, styles, run: Consolidation, rows) -> None:
     for col, text in enumerate(headers):
         sheet.write_string(1, col, text, styles.header)
     levels_by: dict[str, list] = defaultdict(list)
-    for r in rows:
+    for r in rows():
         levels_by[r[COL["indicator_id"]]].append(r[COL["level"]])
     stats = []
     for ind in rubric.indicators:
@@ -265,7 +286,7 @@ def _indicators(book, styles, run: Consolidation, rows) -> None:
     sheet.insert_chart(1, len(headers) + 1, chart)
 
 
-def _domains(book, styles, run: Consolidation, rows) -> None:
+def _domains(book, styles, stream: StreamedRows, run: Consolidation, rows: Rows) -> None:
     sheet = book.add_worksheet("Domains")
     _title(sheet, styles, "Domains: rated indicators and average level per school", 6)
     headers = ["School ID", "School", "Domain", "Rated", "Indicators", "Average level"]
@@ -274,26 +295,24 @@ def _domains(book, styles, run: Consolidation, rows) -> None:
         sheet.set_column(col, col, width)
         sheet.write_string(1, col, text, styles.header)
     grouped: dict[tuple, list] = defaultdict(list)
-    for r in rows:
+    for r in rows():
         grouped[(r[COL["school_id"]], r[COL["school_name"]], r[COL["domain_id"]])].append(
             r[COL["level"]])
     titles = {d.id: f"D{d.id} {d.short_title}" for d in run.rubric.domains}
-    row = 1
-    for (school_id, name, domain_id), levels in grouped.items():
-        row += 1
-        rated = [v for v in levels if v != ""]
-        sheet.write_string(row, 0, school_id, styles.text)
-        sheet.write_string(row, 1, name, styles.text)
-        sheet.write_string(row, 2, titles[domain_id], styles.text)
-        sheet.write_number(row, 3, len(rated), styles.number)
-        sheet.write_number(row, 4, len(levels), styles.number)
-        if rated:
-            sheet.write_number(row, 5, sum(rated) / len(rated), styles.decimal)
-    sheet.autofilter(1, 0, row, len(headers) - 1)
+
+    def domain_rows() -> Iterator[list]:
+        for (school_id, name, domain_id), levels in grouped.items():
+            rated = [v for v in levels if v != ""]
+            yield [school_id, name, titles[domain_id], len(rated), len(levels),
+                   sum(rated) / len(rated) if rated else None]
+
+    stream.add(sheet, 2, len(grouped), len(headers), domain_rows,
+               [styles.text] * 3 + [styles.number] * 2 + [styles.decimal])
+    sheet.autofilter(1, 0, 1 + len(grouped), len(headers) - 1)
     sheet.freeze_panes(2, 2)
 
 
-def _priorities(book, styles, run: Consolidation, rows) -> None:
+def _priorities(book, styles, stream: StreamedRows, run: Consolidation, rows: Rows) -> None:
     sheet = book.add_worksheet("Priorities")
     _title(sheet, styles, "Priorities: indicators schools marked High most often", 6)
     widths = [8, 44, 9, 9, 9, 3, 8, 30, 80]
@@ -305,26 +324,32 @@ def _priorities(book, styles, run: Consolidation, rows) -> None:
         if text:
             sheet.write_string(1, col, text, styles.header)
     counts: dict[str, Counter] = defaultdict(Counter)
-    for r in rows:
+    for r in rows():
         counts[r[COL["indicator_id"]]][r[COL["priority"]]] += 1
     ordered = sorted(run.rubric.indicators, key=lambda i: -counts[i.id]["High"])
-    for row, ind in enumerate(ordered, start=2):
-        sheet.write_string(row, 0, ind.id, styles.text)
-        sheet.write_string(row, 1, ind.title, styles.text)
-        for col, level in enumerate(("High", "Medium", "Low"), start=2):
-            sheet.write_number(row, col, counts[ind.id][level], styles.number)
     # Beside the counts, what schools plan for their High priorities, most-marked first.
     rank = {ind.id: i for i, ind in enumerate(ordered)}
-    high = sorted((r for r in rows if r[COL["priority"]] == "High"),
-                  key=lambda r: (rank[r[COL["indicator_id"]]], r[COL["school_id"]]))
-    for row, r in enumerate(high, start=2):
-        sheet.write_string(row, 6, r[COL["indicator_id"]], styles.text)
-        sheet.write_string(row, 7, r[COL["school_name"]], styles.text)
-        sheet.write_string(row, 8, r[COL["next_steps"]], styles.wrap)
+    high = sorted(((r[COL["indicator_id"]], r[COL["school_name"]], r[COL["next_steps"]],
+                    r[COL["school_id"]]) for r in rows() if r[COL["priority"]] == "High"),
+                  key=lambda h: (rank[h[0]], h[3]))
+
+    def priority_rows() -> Iterator[list]:
+        for i in range(max(len(ordered), len(high))):
+            left: list = ["", "", None, None, None]
+            if i < len(ordered):
+                ind = ordered[i]
+                left = [ind.id, ind.title,
+                        *(counts[ind.id][level] for level in ("High", "Medium", "Low"))]
+            right = list(high[i][:3]) if i < len(high) else ["", "", ""]
+            yield [*left, "", *right]
+
+    stream.add(sheet, 2, max(len(ordered), len(high)), len(widths), priority_rows,
+               [styles.text] * 2 + [styles.number] * 3 + [None, styles.text, styles.text,
+                                                          styles.wrap])
     sheet.freeze_panes(2, 0)
 
 
-def _evidence(book, styles, rows) -> None:
+def _evidence(book, styles, stream: StreamedRows, run: Consolidation, rows: Rows) -> None:
     sheet = book.add_worksheet("Evidence")
     _title(sheet, styles, "Evidence and next steps, per school and indicator", 8)
     columns = [("School ID", "school_id", 10), ("School", "school_name", 30),
@@ -334,51 +359,55 @@ def _evidence(book, styles, rows) -> None:
     for col, (title, _key, width) in enumerate(columns):
         sheet.set_column(col, col, width, styles.wrap if width >= 30 else None)
         sheet.write_string(1, col, title, styles.header)
-    row = 1
-    for r in rows:
-        row += 1
-        for col, (_title_text, key, _w) in enumerate(columns):
-            value = r[COL[key]]
-            if value != "":
-                sheet.write_string(row, col, str(value))
-    sheet.autofilter(1, 0, row, len(columns) - 1)
+    keys = [COL[key] for _title_text, key, _w in columns]
+
+    def evidence_rows() -> Iterator[list]:
+        for r in rows():
+            yield [r[k] for k in keys]  # all text
+
+    count = _rating_count(run)
+    stream.add(sheet, 2, count, len(columns), evidence_rows)
+    sheet.autofilter(1, 0, 1 + count, len(columns) - 1)
     sheet.freeze_panes(2, 2)
 
 
-def _listing(book, styles, name: str, columns, values, widths: list[int]) -> None:
+def _listing(book, styles, stream: StreamedRows, name: str, columns, count: int,
+             values: Rows, widths: list[int]) -> None:
     sheet = book.add_worksheet(name)
     for col, (text, width) in enumerate(zip(columns, widths, strict=True)):
         sheet.set_column(col, col, width)
         sheet.write_string(0, col, text, styles.header)
-    row = 0
-    for record in values:
-        row += 1
-        for col, value in enumerate(record):
-            _write_value(sheet, row, col, value)
-    sheet.autofilter(0, 0, row, len(columns) - 1)
+
+    def listing_rows() -> Iterator[list]:
+        for record in values():
+            yield [_cell_value(v) for v in record]
+
+    stream.add(sheet, 1, count, len(columns), listing_rows)
+    sheet.autofilter(0, 0, count, len(columns) - 1)
     sheet.freeze_panes(1, 0)
 
 
-def _write_value(sheet, row: int, col: int, value) -> None:
+def _cell_value(value) -> int | str:
+    """An int is a number; anything else is text ("" or None: an empty cell)."""
     if isinstance(value, int) and not isinstance(value, bool):
-        sheet.write_number(row, col, value)
-    elif value != "" and value is not None:
-        sheet.write_string(row, col, str(value))
+        return value
+    return "" if value is None else str(value)
 
 
-def _data(book, rows) -> None:
+def _data(book, stream: StreamedRows, run: Consolidation, rows: Rows) -> None:
     """The tidy ratings as an Excel table: pivot-ready, filterable, evidence included."""
     sheet = book.add_worksheet("Data")
     widths = [10, 30, 16, 10, 8, 8, 36, 6, 13, 50, 40, 9, 40]
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
-    last = max(len(rows), 1)
-    sheet.add_table(0, 0, last, len(RATINGS_COLUMNS) - 1, {
+    count = _rating_count(run)
+
+    # The tidy rows hold text and level numbers ("" where unrated) only.
+    stream.add(sheet, 1, count, len(RATINGS_COLUMNS), rows)
+    sheet.add_table(0, 0, 1, len(RATINGS_COLUMNS) - 1, {
         "name": "Ratings",
         "style": "Table Style Light 9",
         "columns": [{"header": c} for c in RATINGS_COLUMNS],
     })
-    for i, record in enumerate(rows, start=1):
-        for col, value in enumerate(record):
-            _write_value(sheet, i, col, value)
+    stream.grow_table(sheet, count)  # the header row and `count` rows (at least one)
     sheet.freeze_panes(1, 0)

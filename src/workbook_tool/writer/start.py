@@ -29,7 +29,8 @@ class Issue:
 
 def write_start_sheet(book: Workbook, fmt: Formats, rubric: Rubric, school: School, issue: Issue,
                       sheet_names: list[str], total: int, header_text: str,
-                      password: str | None) -> tuple[int, int]:
+                      password: str | None,
+                      subtitle_height: float | None = None) -> tuple[int, int]:
     """Write the sheet; return the (row, col) of the progress cell for the Summary to fill."""
     sheet = book.add_worksheet(layout.START_SHEET)
     sheet.set_column(0, 0, LABEL_WIDTH)
@@ -37,7 +38,9 @@ def write_start_sheet(book: Workbook, fmt: Formats, rubric: Rubric, school: Scho
     sheet.merge_range(0, 0, 0, 3, f"{rubric.title}: self-assessment", fmt.title)
     sheet.set_row(0, 32)
     sheet.merge_range(1, 0, 1, 3, school.school_name, fmt.subtitle)
-    sheet.set_row(1, text_height(school.school_name, WIDE, 12))
+    if subtitle_height is None:
+        subtitle_height = subtitle_row_height(school.school_name)
+    sheet.set_row(1, subtitle_height)
 
     row = 3
     fields = [
@@ -75,6 +78,11 @@ def write_start_sheet(book: Workbook, fmt: Formats, rubric: Rubric, school: Scho
     finish_sheet(sheet, header_text, password)
     sheet.activate()
     return progress
+
+
+def subtitle_row_height(school_name: str) -> float:
+    """Height of the row showing the school's name under the title."""
+    return text_height(school_name, WIDE, 12)
 
 
 def _purpose(rubric: Rubric) -> list[str]:
