@@ -28,6 +28,7 @@ ROSTER = (
     "106,Never Returned High,East\n"
 )
 HOSTILE = '=HYPERLINK("http://evil.example","click")'
+RICH_LOOKING = "<r><t>not markup</t></r>"  # xlsxwriter would copy this into XML unescaped
 
 
 def _all_ratings(rubric, label="Advancing"):
@@ -53,7 +54,8 @@ def district(tmp_path_factory, rubric):
     values = _all_ratings(rubric)
     values.update({"evidence_1_1": HOSTILE, "next_steps_1_1": "Réunion d'équipe 👩‍🏫\nsuite",
                    "priority_1_1": "High", "evidence_1_2": "@SUM(1)",
-                   "next_steps_1_2": "+cmd|' /C calc'!A0"})
+                   "next_steps_1_2": "+cmd|' /C calc'!A0", "evidence_1_3": RICH_LOOKING,
+                   "next_steps_1_3": RICH_LOOKING, "priority_1_3": "High"})
     full = fill(files["101"].read_bytes(), values)
     (returns / "north" / "101.xlsx").write_bytes(full)
     (returns / "north" / "101 (copy).xlsx").write_bytes(full)
@@ -203,6 +205,9 @@ def test_summary_workbook_sheets_and_table(consolidated):
     assert [c.value for c in data[1]] == list(RATINGS_COLUMNS)
     evidence = [c for row in data.iter_rows() for c in row if c.value == HOSTILE]
     assert evidence and all(c.data_type == "s" for c in evidence)
+    texts = {c.value for name in ("Priorities", "Evidence", "Data")
+             for row in book[name].iter_rows() for c in row}
+    assert RICH_LOOKING in texts
     returns = book["Returns"]
     assert [c.value for c in returns[1]] == list(RETURNS_COLUMNS)
     assert returns.max_row == 1 + 9  # 8 files and the missing school

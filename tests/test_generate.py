@@ -272,3 +272,13 @@ def test_unknown_domain_is_usage_error(tmp_path, roster_csv):
                                        str(tmp_path / "o"), "--domains", "1,9"])
     assert result.exit_code == 2
     assert "unknown domain 9" in result.output
+
+
+def test_text_shaped_like_xlsxwriter_rich_markup_stays_text(rubric):
+    tricky = "<r><t>broken</t></r><si>oops</r>"
+    answers = {"1.1": Answer("1.1", 1, "Emerging", tricky, tricky, "Low")}
+    data = build_workbook(rubric, School("<r>x</r>", tricky), "<r>c</r>", answers=answers)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert str(_target(book, "evidence_1_1").value) == tricky
+    assert str(_target(book, "school_name").value) == tricky
+    assert str(_target(book, "cycle").value) == "<r>c</r>"

@@ -90,8 +90,10 @@ def test_most_hostile_names_are_stamped_not_built(rubric):
                for name in HOSTILE_NAMES}
     built = {name for name, why in reasons.items() if why}
     # Equal to another string of the workbook (one shared string), over-long, or holding
-    # the placeholder marker. ("Summary" is only a sheet name, "High" a validation item.)
-    assert built == {"Emerging", "Glossary", "x" * 40000, "WbtStampQz trying the placeholder"}
+    # the placeholder marker, or shaped like xlsxwriter's rich-string markup. ("Summary" is
+    # only a sheet name, "High" a validation item.)
+    assert built == {"Emerging", "Glossary", "x" * 40000, "WbtStampQz trying the placeholder",
+                     "<r><t>rich</t></r>"}
     assert "equal" in stamper.fallback_reason(School("S-1", "Same", "Same"))
     assert "equal" in stamper.fallback_reason(School("1 Emerging", "Name"))
 

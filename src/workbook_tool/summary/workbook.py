@@ -18,8 +18,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from xlsxwriter.workbook import Workbook
-
 from ..consolidate import (
     PROBLEMS_COLUMNS,
     RATINGS_COLUMNS,
@@ -28,12 +26,13 @@ from ..consolidate import (
     Consolidation,
 )
 from ..writer.formats import ACCENT, BAND, level_colors
+from ..xlsx import BOOK_OPTIONS as TEXT_ONLY
+from ..xlsx import SafeWorkbook
 from .exports import problems_rows, ratings_rows, returns_rows
 from .stream import StreamedRows
 
 SUMMARY_XLSX = "district_summary.xlsx"
-BOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
-                "strings_to_numbers": False, "nan_inf_to_errors": True}
+BOOK_OPTIONS = {**TEXT_ONLY, "nan_inf_to_errors": True}
 
 
 def proficient_level(level_count: int) -> int:
@@ -42,7 +41,7 @@ def proficient_level(level_count: int) -> int:
 
 
 class _Styles:
-    def __init__(self, book: Workbook, level_count: int):
+    def __init__(self, book: SafeWorkbook, level_count: int):
         base = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
         self.title = book.add_format({**base, "bold": True, "font_size": 16,
                                       "font_color": "#FFFFFF", "bg_color": ACCENT})
@@ -65,7 +64,7 @@ class _Styles:
 def write_summary_workbook(run: Consolidation, path: Path, inputs: list[str]) -> None:
     """Write the workbook to `path` (a staging file the caller renames into place)."""
     frame = io.BytesIO()
-    book = Workbook(frame, {**BOOK_OPTIONS, "in_memory": True})
+    book = SafeWorkbook(frame, {**BOOK_OPTIONS, "in_memory": True})
     styles = _Styles(book, len(run.rubric.levels))
     stream = StreamedRows()
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from xlsxwriter.workbook import Workbook
-
 from .. import layout
 from ..reader.model import Answer
 from ..roster import School
 from ..rubric import Rubric
+from ..xlsx import BOOK_OPTIONS as TEXT_ONLY
+from ..xlsx import SafeWorkbook
 from .domain_sheet import write_domain_sheet
 from .formats import Formats
 from .reference import metadata, write_glossary_sheet, write_metadata
@@ -26,13 +26,7 @@ __all__ = ["Issue", "build_workbook", "header_text"]
 # A fixed creation date keeps the output byte-for-byte reproducible.
 FIXED_DATE = dt.datetime(2021, 9, 1, tzinfo=dt.UTC)
 
-BOOK_OPTIONS = {
-    "in_memory": True,
-    # Never turn user text into formulas, links or numbers, whichever write call is used.
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-    "strings_to_numbers": False,
-}
+BOOK_OPTIONS = {**TEXT_ONLY, "in_memory": True}
 
 
 def build_workbook(
@@ -62,7 +56,7 @@ def build_book(
     *,
     header: str | None = None,
     subtitle_height: float | None = None,
-) -> tuple[bytes, Workbook]:
+) -> tuple[bytes, SafeWorkbook]:
     """`build_workbook`, also returning the closed xlsxwriter Workbook (its string table).
 
     `header` and `subtitle_height` override the values derived from the school; the
@@ -73,7 +67,7 @@ def build_book(
     answers = answers or {}
     domains = rubric.select(domain_ids)
     buffer = io.BytesIO()
-    book = Workbook(buffer, BOOK_OPTIONS)
+    book = SafeWorkbook(buffer, BOOK_OPTIONS)
     fmt = Formats(book, len(rubric.levels))
     if header is None:
         header = header_text(rubric, school, issue)
@@ -116,5 +110,5 @@ def document_properties(rubric: Rubric, school: School, issue: Issue) -> dict:
     }
 
 
-def _properties(book: Workbook, rubric: Rubric, school: School, issue: Issue) -> None:
+def _properties(book: SafeWorkbook, rubric: Rubric, school: School, issue: Issue) -> None:
     book.set_properties(document_properties(rubric, school, issue))

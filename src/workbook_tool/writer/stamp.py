@@ -232,6 +232,8 @@ class Stamper:
             return "two equal values (one shared string)"
         if any(MARK in v or len(v) > XLSX_STRING_MAX for v in values):
             return "a placeholder or an over-long value"
+        if any(v.startswith("<r>") and v.endswith("</r>") for v in values):
+            return "text shaped like rich-string markup (written as rich runs)"
         code = header_code(header_text(self.rubric, school, self.issue))
         if "&G" in code.replace("&[Picture]", "&G") or _utf16_len(code) > HEADER_MAX_UTF16:
             return "a page header xlsxwriter refuses"
