@@ -122,3 +122,22 @@ def test_packed_answers_behave_like_the_list(small_rubric):
     assert packed[1:] == result.answers[1:]
     result.answers = packed
     assert result.rated == len(answers) and result.total == len(answers)
+
+
+def test_sheets_longer_than_excel_allows_are_cut_and_said(summary, small_rubric, monkeypatch,
+                                                          tmp_path):
+    """Past Excel's row limit a sheet keeps what fits and the Overview says so."""
+    import workbook_tool.summary.stream as stream
+
+    monkeypatch.setattr(stream, "EXCEL_ROWS", 12)
+    returns = summary.parent / "returns"
+    roster = [School(f"H{i}", f"School {text[:30]}", "N&<") for i, text in enumerate(HOSTILE)]
+    out = tmp_path / "out"
+    run_consolidation(small_rubric, roster, [str(returns)], out, jobs=1)
+    book = openpyxl.load_workbook(out / "district_summary.xlsx")
+    assert book["Data"].max_row == 12 and book["Data"].tables["Ratings"].ref == "A1:M12"
+    assert book["Evidence"].max_row == 12
+    note = book["Overview"]["A4"].value
+    assert "Data shows 11 of 50 rows" in note and "Evidence shows 10 of 50 rows" in note
+    assert "ratings.csv" in note
+    assert len(_csv(out / "ratings.csv")) == 1 + 50

@@ -12,6 +12,7 @@ the output zip: rows are rendered straight to XML, a chunk at a time, as inline 
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Callable, Iterable
@@ -62,21 +63,36 @@ class _Sheet:
     styles: list[Format | None]
 
 
+EXCEL_ROWS = 1_048_576  # rows in a worksheet
+
+
+def _first(rows: Callable[[], Iterable[list]], count: int) -> Callable[[], Iterable[list]]:
+    return lambda: itertools.islice(rows(), count)
+
+
 @dataclass
 class StreamedRows:
     """The long sheets of one workbook and the rows each receives at save time."""
 
     sheets: list[_Sheet] = field(default_factory=list)
     tables: list[tuple[dict, str]] = field(default_factory=list)  # (xlsxwriter table, range)
+    clipped: list[tuple[str, int, int]] = field(default_factory=list)  # (sheet, rows, kept)
 
     def add(self, worksheet: Worksheet, first_row: int, count: int, columns: int,
             rows: Callable[[], Iterable[list]], styles: list[Format | None] | None = None,
-            ) -> None:
+            ) -> int:
         """`count` rows (lists of str, int, float; "" or None leave a cell empty) from
         `first_row` (0-based), produced by calling `rows()` when the workbook is saved.
 
         `styles[col]` is the cell format of a column's cells (None: the column's format).
+        A sheet holds at most EXCEL_ROWS rows: the rest is left out and recorded in
+        `clipped` (the CSV and Parquet exports have every row). Returns the rows kept.
         """
+        kept = min(count, EXCEL_ROWS - first_row)
+        if kept < count:
+            self.clipped.append((worksheet.name, count, kept))
+            rows = _first(rows, kept)
+            count = kept
         styles = list(styles or [None] * columns)
         for col, fmt in enumerate(styles):
             if fmt is None:  # as xlsxwriter does: an unformatted cell takes the column's
@@ -86,6 +102,7 @@ class StreamedRows:
             if fmt is not None:
                 fmt._get_xf_index()  # registers the format for styles.xml, as a write would
         self.sheets.append(_Sheet(worksheet, first_row, count, columns, rows, styles))
+        return count
 
     def grow_table(self, worksheet: Worksheet, last_row: int) -> None:
         """Extend the worksheet's last table (added over one data row) down to `last_row`.

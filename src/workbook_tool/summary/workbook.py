@@ -52,6 +52,7 @@ class _Styles:
         self.text = book.add_format({**base})
         self.wrap = book.add_format({**base, "text_wrap": True})
         self.note = book.add_format({**base, "italic": True, "font_color": "#595959"})
+        self.warning = book.add_format({**base, "bold": True, "font_color": "#C00000"})
         self.bold = book.add_format({**base, "bold": True})
         self.band = book.add_format({**base, "bold": True, "bg_color": BAND})
         self.number = book.add_format({**base, "align": "center"})
@@ -82,10 +83,21 @@ def write_summary_workbook(run: Consolidation, path: Path, inputs: list[str]) ->
     _listing(book, styles, stream, "Problems", PROBLEMS_COLUMNS, len(run.problems),
              lambda: problems_rows(run), [50, 12, 18, 8, 18, 9, 90])
     _data(book, stream, run, rows)
+    _clipped_note(book.get_worksheet_by_name("Overview"), styles, stream.clipped)
     book.set_properties({"title": f"District summary: {run.rubric.title}",
                          "author": "workbook-tool"})
     book.close()
     stream.save(frame.getvalue(), path)
+
+
+def _clipped_note(overview, styles: _Styles, clipped: list[tuple[str, int, int]]) -> None:
+    """Say plainly which sheets could not hold every row (Excel's row limit)."""
+    if not clipped:
+        return
+    parts = [f"{name} shows {kept:,} of {total:,} rows" for name, total, kept in clipped]
+    overview.write_string(3, 0, "Excel's row limit: " + "; ".join(parts)
+                          + ". ratings.csv, problems.csv and ratings.parquet have every row.",
+                          styles.warning)
 
 
 def _rating_count(run: Consolidation) -> int:
@@ -219,9 +231,9 @@ def _heatmap(book, styles, stream: StreamedRows, run: Consolidation, rows: Rows)
             yield [school_id, name, networks.get(school_id, ""),
                    *(levels.get(ind.id, "") for ind in indicators)]
 
-    stream.add(sheet, header + 1, len(schools), last_col + 1, heat_rows,
-               [styles.text] * fixed + [styles.number] * len(indicators))
-    row = header + len(schools)
+    count = stream.add(sheet, header + 1, len(schools), last_col + 1, heat_rows,
+                       [styles.text] * fixed + [styles.number] * len(indicators))
+    row = header + count
     if row > header:
         for k, fmt in enumerate(styles.levels, start=1):
             sheet.conditional_format(header + 1, fixed, row, last_col, {
@@ -305,9 +317,9 @@ def _domains(book, styles, stream: StreamedRows, run: Consolidation, rows: Rows)
             yield [school_id, name, titles[domain_id], len(rated), len(levels),
                    sum(rated) / len(rated) if rated else None]
 
-    stream.add(sheet, 2, len(grouped), len(headers), domain_rows,
-               [styles.text] * 3 + [styles.number] * 2 + [styles.decimal])
-    sheet.autofilter(1, 0, 1 + len(grouped), len(headers) - 1)
+    count = stream.add(sheet, 2, len(grouped), len(headers), domain_rows,
+                       [styles.text] * 3 + [styles.number] * 2 + [styles.decimal])
+    sheet.autofilter(1, 0, 1 + count, len(headers) - 1)
     sheet.freeze_panes(2, 2)
 
 
@@ -364,8 +376,7 @@ def _evidence(book, styles, stream: StreamedRows, run: Consolidation, rows: Rows
         for r in rows():
             yield [r[k] for k in keys]  # all text
 
-    count = _rating_count(run)
-    stream.add(sheet, 2, count, len(columns), evidence_rows)
+    count = stream.add(sheet, 2, _rating_count(run), len(columns), evidence_rows)
     sheet.autofilter(1, 0, 1 + count, len(columns) - 1)
     sheet.freeze_panes(2, 2)
 
@@ -381,7 +392,7 @@ def _listing(book, styles, stream: StreamedRows, name: str, columns, count: int,
         for record in values():
             yield [_cell_value(v) for v in record]
 
-    stream.add(sheet, 1, count, len(columns), listing_rows)
+    count = stream.add(sheet, 1, count, len(columns), listing_rows)
     sheet.autofilter(0, 0, count, len(columns) - 1)
     sheet.freeze_panes(1, 0)
 
@@ -399,10 +410,8 @@ def _data(book, stream: StreamedRows, run: Consolidation, rows: Rows) -> None:
     widths = [10, 30, 16, 10, 8, 8, 36, 6, 13, 50, 40, 9, 40]
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
-    count = _rating_count(run)
-
     # The tidy rows hold text and level numbers ("" where unrated) only.
-    stream.add(sheet, 1, count, len(RATINGS_COLUMNS), rows)
+    count = stream.add(sheet, 1, _rating_count(run), len(RATINGS_COLUMNS), rows)
     sheet.add_table(0, 0, 1, len(RATINGS_COLUMNS) - 1, {
         "name": "Ratings",
         "style": "Table Style Light 9",
