@@ -154,7 +154,7 @@ def _check_archive(data: bytes, archive: zipfile.ZipFile, infos, limits: Limits)
         if not lowered.endswith(_XML_SUFFIXES) or info.is_dir():
             continue
         body = _read_member(data, info)
-        if _has_dtd(body):
+        if has_dtd(body):
             raise Rejected(
                 "unsafe-xml",
                 f"the part {info.filename} declares a DTD or entities, which this tool never "
@@ -237,7 +237,7 @@ def _check_string_count(name: str, body: bytes) -> None:
         )
 
 
-def _has_dtd(body: bytes) -> bool:
+def has_dtd(body: bytes) -> bool:
     head = body[:4]
     if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head in (b"<\x00?\x00", b"\x00<\x00?"):
         try:
