@@ -118,3 +118,19 @@ def set_named_value(data: bytes, name: str, value) -> bytes:
         book[sheet][ref] = value
 
     return with_openpyxl(data, edit)
+
+
+def read(data: bytes, rubric: Rubric, file: str = "return.xlsx", limits=None):
+    """read_return, asserting every problem has a known code and names the file."""
+    from workbook_tool.problems import CODES
+    from workbook_tool.reader import Limits, read_return
+
+    result = read_return(data, file, rubric, limits or Limits())
+    for problem in result.problems:
+        assert problem.code in CODES, problem
+        assert problem.file == file
+    return result
+
+
+def codes(result) -> list[str]:
+    return [p.code for p in result.problems]

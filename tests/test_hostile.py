@@ -20,10 +20,12 @@ import pytest
 
 from returns_kit import (
     answers_for,
+    codes,
     edit_member,
     make_return,
     members,
     named_cell,
+    read,
     rezip,
     set_cell_xml,
     sheet_part,
@@ -44,17 +46,6 @@ def rubric():
 @pytest.fixture(scope="module")
 def valid(rubric):
     return make_return(rubric, answers=answers_for(rubric))
-
-
-def read(data, rubric, file="return.xlsx", limits=None):
-    result = read_return(data, file, rubric, limits or Limits())
-    for problem in result.problems:
-        assert problem.code in CODES, problem
-    return result
-
-
-def codes(result):
-    return [p.code for p in result.problems]
 
 
 # -- builders ---------------------------------------------------------------------------------

@@ -15,10 +15,12 @@ import xlsxwriter
 from returns_kit import (
     CYCLE,
     answers_for,
+    codes,
     edit_member,
     make_return,
     members,
     named_cell,
+    read,
     rezip,
     set_cell_xml,
     set_named_value,
@@ -44,18 +46,6 @@ def rubric():
 @pytest.fixture(scope="module")
 def filled(rubric):
     return make_return(rubric, answers=answers_for(rubric))
-
-
-def read(data, rubric, file="return.xlsx"):
-    result = read_return(data, file, rubric)
-    for problem in result.problems:
-        assert problem.code in CODES, problem
-        assert problem.file == file
-    return result
-
-
-def codes(result):
-    return [p.code for p in result.problems]
 
 
 def only(result, code):
