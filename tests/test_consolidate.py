@@ -235,6 +235,9 @@ def test_check_command(district, rubric):
     line = next(x for x in result.output.splitlines() if "invalid-rating" in x)
     assert line.startswith(f"{bad}: D3") and "[error] invalid-rating:" in line
     assert "REJECTED" in result.output
+    assert "\x1b[" not in result.output  # colour only on a terminal
+    coloured = runner.invoke(main, ["check", str(bad)], color=True)
+    assert "\x1b[31m" in coloured.output
     result = runner.invoke(main, ["check", str(bad), str(good), "--json"])
     shown = json.loads(result.stdout)
     assert [f["ok"] for f in shown["files"]] == [False, True]

@@ -263,11 +263,14 @@ def check(files: tuple[str, ...], rubric_path: str | None, as_json: bool, max_si
 def _verdict(result) -> str:
     counts = f"{result.errors} error(s), {result.warnings} warning(s)"
     rated = f"{result.rated} of {result.total} indicators rated"
+    # click.echo drops the colours unless stdout is a terminal.
     if not result.ok:
-        return f"{result.file}: REJECTED: {counts}; fix the errors above and check again."
+        verdict = click.style("REJECTED", fg="red", bold=True)
+        return f"{result.file}: {verdict}: {counts}; fix the errors above and check again."
     if result.warnings:
-        return f"{result.file}: ok with warnings: {rated}; {counts}."
-    return f"{result.file}: ok: {rated}, ready to send."
+        verdict = click.style("ok with warnings", fg="yellow")
+        return f"{result.file}: {verdict}: {rated}; {counts}."
+    return f"{result.file}: {click.style('ok', fg='green')}: {rated}, ready to send."
 
 
 def _check_json(result) -> dict:
