@@ -105,6 +105,15 @@ def write_returns(rubric: Rubric, schools: list[School], folder: Path) -> list[P
     return paths
 
 
+def returns_table(report) -> str:
+    """returns.csv as a few readable lines."""
+    lines = [f"{'school':<8}{'name':<46}{'status':<24}rated"]
+    for row in report.run.rows:
+        rated = f"{row.result.rated}/{row.result.total}" if row.result else ""
+        lines.append(f"{row.school_id:<8}{row.school_name[:44]:<46}{row.status:<24}{rated}")
+    return "\n".join(lines)
+
+
 def run_demo(out: Path, quiet: bool = False) -> str:
     rubric = load_rubric()
     schools = sample_roster()
@@ -118,6 +127,9 @@ def run_demo(out: Path, quiet: bool = False) -> str:
         f"Generated {len(generated)} workbooks in {out / 'workbooks'} (manifest.csv beside them).",
         f"Simulated {len(returns)} site teams filling them in {out / 'returns'} "
         f"(school {NEVER_RETURNED} never returned).",
+        "",
+        returns_table(report),
+        "",
         "Consolidated:",
         report.render(),
         "",
