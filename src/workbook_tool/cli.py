@@ -212,6 +212,8 @@ limit_options = [
                  help="Largest return accepted, in MiB."),
     click.option("--max-unzipped", type=click.IntRange(min=1), default=200, show_default=True,
                  help="Largest total size of a return's unzipped parts, in MiB."),
+    click.option("--max-cells", type=click.IntRange(min=1000), default=2_000_000,
+                 show_default=True, help="Largest extent of a sheet the reader opens, in cells."),
 ]
 
 
@@ -221,10 +223,11 @@ def with_limits(func: Callable) -> Callable:
     return func
 
 
-def make_limits(max_size: int, max_unzipped: int):
+def make_limits(max_size: int, max_unzipped: int, max_cells: int):
     from .reader import Limits
 
-    return Limits(max_file_bytes=max_size * 2**20, max_unzipped_bytes=max_unzipped * 2**20)
+    return Limits(max_file_bytes=max_size * 2**20, max_unzipped_bytes=max_unzipped * 2**20,
+                  max_cells=max_cells)
 
 
 @main.command()
@@ -234,7 +237,7 @@ def make_limits(max_size: int, max_unzipped: int):
 @with_limits
 @friendly
 def check(files: tuple[str, ...], rubric_path: str | None, as_json: bool, max_size: int,
-          max_unzipped: int) -> None:
+          max_unzipped: int, max_cells: int) -> None:
     """Check filled workbooks before sending them: one line per problem, then a verdict.
 
     Exit 0 when every file can be accepted (warnings allowed), 1 when any file has errors.
@@ -247,7 +250,7 @@ def check(files: tuple[str, ...], rubric_path: str | None, as_json: bool, max_si
     from .reader import read_file
 
     loaded = open_rubric(rubric_path)
-    limits = make_limits(max_size, max_unzipped)
+    limits = make_limits(max_size, max_unzipped, max_cells)
     results = [read_file(path, loaded, limits) for path in files]
     if as_json:
         click.echo(json.dumps({"files": [_check_json(r) for r in results]},
@@ -297,7 +300,7 @@ def _check_json(result) -> dict:
 @friendly
 def consolidate(inputs: tuple[str, ...], roster: str, out_dir: str, rubric_path: str | None,
                 cycle: str, as_json: bool, jobs: int | None, max_size: int, max_unzipped: int,
-                quiet: bool) -> None:
+                max_cells: int, quiet: bool) -> None:
     """Validate every return in INPUT... and build the district summary.
 
     INPUT may be files, folders (searched recursively) and .zip archives. Every file is
@@ -318,7 +321,7 @@ def consolidate(inputs: tuple[str, ...], roster: str, out_dir: str, rubric_path:
                                    or Path(arg).resolve() in out.resolve().parents):
             raise Abort(f"the output folder {out_dir} is inside the input folder {arg}; "
                         "choose an output folder outside the returns")
-    limits = make_limits(max_size, max_unzipped)
+    limits = make_limits(max_size, max_unzipped, max_cells)
     quiet = quiet or as_json
     report = run_consolidation(loaded, schools, list(inputs), out, cycle.strip(), limits,
                                jobs, quiet)

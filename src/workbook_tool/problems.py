@@ -42,7 +42,7 @@ CODES: dict[str, Code] = {
             "too-large", ERROR,
             "The file is over the size or decompression limits (a zip bomb or a huge sheet).",
             "Send the workbook as it was generated, without pasted data or extra sheets; "
-            "district staff can raise the limits with --max-size and --max-unzipped.",
+            "district staff can raise the limits with --max-size, --max-unzipped and --max-cells.",
         ),
         Code(
             "unsafe-xml", ERROR,
