@@ -161,3 +161,11 @@ def test_unreadable_rubric_is_usage_error(tmp_path):
     result = CliRunner().invoke(main, ["rubric", "show", "--rubric", str(tmp_path / "no.yaml")])
     assert result.exit_code == 2
     assert "no such file" in result.output
+
+
+def test_not_a_rubric_at_all(tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_text("school_id,school_name\n1,A\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["rubric", "check", str(path)])
+    assert result.exit_code == 1
+    assert "a rubric is a YAML mapping with the keys" in result.output

@@ -354,6 +354,10 @@ class _Builder:
             return None
         required = {"schema", "id", "version", "title", "levels", "domains"}
         optional = {"publisher", "source", "about", "sectors", "glossary", "references", "notes"}
+        if not isinstance(data, dict):
+            self.fail("", f"a rubric is a YAML mapping with the keys {', '.join(sorted(required))}"
+                          f" (see rubric/SCHEMA.md); this file holds {_kind(data)}")
+            return None
         if not self.mapping(data, "", required, optional):
             return None
         if data.get("schema") not in (None, SCHEMA_VERSION):
