@@ -257,6 +257,7 @@ def _indicators(book, styles, run: Consolidation, rows: Rows) -> None:
     sheet.set_column(3, len(headers) - 1, 12)
     for col, text in enumerate(headers):
         sheet.write_string(1, col, text, styles.header)
+    sheet.set_row(1, 30)  # the share's header wraps onto two lines
     levels_by: dict[str, list] = defaultdict(list)
     for r in rows():
         levels_by[r[COL["indicator_id"]]].append(r[COL["level"]])
