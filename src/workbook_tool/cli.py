@@ -311,14 +311,14 @@ def consolidate(inputs: tuple[str, ...], roster: str, out_dir: str, rubric_path:
         workbook-tool consolidate returns/ --roster roster.csv --out summary/
         workbook-tool consolidate returns.zip late/104.xlsx --roster roster.csv --out summary/
     """
+    from .files import is_inside
     from .pipeline import run_consolidation
 
     loaded = open_rubric(rubric_path)
     schools = load_roster(roster)
     out = Path(out_dir)
     for arg in inputs:
-        if Path(arg).is_dir() and (out.resolve() == Path(arg).resolve()
-                                   or Path(arg).resolve() in out.resolve().parents):
+        if Path(arg).is_dir() and is_inside(out, Path(arg)):
             raise Abort(f"the output folder {out_dir} is inside the input folder {arg}; "
                         "choose an output folder outside the returns")
     limits = make_limits(max_size, max_unzipped, max_cells)

@@ -102,10 +102,6 @@ DOMAIN_TITLE_ROW = 0
 DOMAIN_HEADER_ROW = 1
 DOMAIN_FIRST_ROW = 2
 
-# Start sheet: label in column A, value in column B.
-START_LABEL_COL = 0
-START_VALUE_COL = 1
-
 
 def col_letter(col: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA."""

@@ -57,7 +57,6 @@ class Formats:
         self.number = book.add_format({**boxed, "align": "center"})
         self.percent = book.add_format({**boxed, "align": "center", "num_format": "0%"})
         self.note = fmt(italic=True, font_color="#595959", text_wrap=True)
-        self.hidden_key = fmt()
         colors = level_colors(level_count)
         self.level_fill = [
             book.add_format({"bg_color": c, "bold": True}) for c in colors
