@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib.util
 import os
 import resource
 import signal
@@ -141,3 +142,8 @@ def test_killed_run_leaves_a_whole_summary(mailbox, tmp_path):
         current = (out / "district_summary.xlsx").read_bytes()
         assert current[:2] == b"PK" and current[-22:-18] == b"PK\x05\x06", delay
         assert len(current) > 0.5 * len(first)
+    (out / ".ratings.csv.k1ll3d.tmp").write_text("left by a killed run")
+    _run_cli(args)  # the next run clears what the killed ones left behind
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["district_summary.xlsx", "ratings.csv", "returns.csv", "problems.csv"]
+        + (["ratings.parquet"] if importlib.util.find_spec("pyarrow") else []))

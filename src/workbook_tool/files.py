@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import re
@@ -65,6 +66,9 @@ class Staging:
         self.pending: list[tuple[Path, Path]] = []
 
     def path(self, name: str) -> Path:
+        # A run killed before its commit leaves its temporary files: clear them now.
+        for stale in self.folder.glob(f".{glob.escape(name)}.*.tmp"):
+            stale.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.folder)
         os.close(fd)
         self.pending.append((Path(tmp), self.folder / name))
