@@ -301,7 +301,7 @@ def _check_json(result) -> dict:
 def consolidate(inputs: tuple[str, ...], roster: str, out_dir: str, rubric_path: str | None,
                 cycle: str, as_json: bool, jobs: int | None, max_size: int, max_unzipped: int,
                 max_cells: int, quiet: bool) -> None:
-    """Validate every return in INPUT... and build the district summary.
+    """Validate every return and build the district summary.
 
     INPUT may be files, folders (searched recursively) and .zip archives. Every file is
     reported in returns.csv; schools on the roster without a return are listed as missing.
