@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import zipfile
 
 import openpyxl
@@ -141,3 +142,31 @@ def test_sheets_longer_than_excel_allows_are_cut_and_said(summary, small_rubric,
     assert "Data shows 11 of 50 rows" in note and "Evidence shows 10 of 50 rows" in note
     assert "ratings.csv" in note
     assert len(_csv(out / "ratings.csv")) == 1 + 50
+
+
+def test_texts_spilled_to_disk_give_the_same_outputs(summary, small_rubric, monkeypatch,
+                                                     tmp_path):
+    """Past the memory budget evidence lives in a temporary file: outputs do not change."""
+    from workbook_tool.consolidate import TextSpill
+
+    returns = summary.parent / "returns"
+    roster = [School(f"H{i}", f"School {text[:30]}", "N&<") for i, text in enumerate(HOSTILE)]
+    roster.append(School("M1", "Never returned"))
+    monkeypatch.setattr(TextSpill, "BUDGET", 100)  # the first return stays in memory
+    out = tmp_path / "spilled"
+    report = run_consolidation(small_rubric, roster, [str(returns)], out, jobs=1)
+    spilled = [r.result.answers for r in report.run.accepted
+               if r.result.answers._where is not None]
+    assert spilled and len(spilled) < len(report.run.accepted)
+    for name in ("ratings.csv", "returns.csv", "problems.csv"):
+        assert (out / name).read_bytes() == (summary / name).read_bytes(), name
+    for sheet in ("Data", "Evidence", "Priorities", "Heatmap", "Domains", "Indicators"):
+        ours = openpyxl.load_workbook(out / "district_summary.xlsx")[sheet]
+        theirs = openpyxl.load_workbook(summary / "district_summary.xlsx")[sheet]
+        assert [[c.value for c in r] for r in ours.iter_rows()] == [
+            [c.value for c in r] for r in theirs.iter_rows()], sheet
+    if importlib.util.find_spec("pyarrow"):
+        import pyarrow.parquet as pq
+
+        ours = pq.read_table(out / "ratings.parquet")
+        assert ours.equals(pq.read_table(summary / "ratings.parquet"))

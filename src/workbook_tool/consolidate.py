@@ -7,7 +7,10 @@ many returns there are; only the small ReturnResults come back.
 from __future__ import annotations
 
 import hashlib
+import io
+import pickle
 import sys
+import tempfile
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -125,9 +128,10 @@ def read_all(sources: list[Source], rubric: Rubric, limits: Limits, jobs: int = 
     `while_reading`, when reading runs in worker processes, is called in a thread of this
     process once the workers have started (this process mostly waits meanwhile).
     """
+    spill = TextSpill()
     if jobs <= 1 or len(sources) < 8:
         for source in sources:
-            yield _share_strings(read_one(source, rubric, limits))
+            yield _share_strings(read_one(source, rubric, limits), spill)
             if progress:
                 progress(1)
         return
@@ -141,17 +145,53 @@ def read_all(sources: list[Source], rubric: Rubric, limits: Limits, jobs: int = 
             helper = threading.Thread(target=while_reading, daemon=True)
             helper.start()
         for result in results:
-            yield _share_strings(result)
+            yield _share_strings(result, spill)
             if progress:
                 progress(1)
         if helper is not None:
             helper.join()
 
 
-def _share_strings(result: ReturnResult) -> ReturnResult:
+def _share_strings(result: ReturnResult, spill: TextSpill | None = None) -> ReturnResult:
     """Hold the answers compactly for the rest of the run (see PackedAnswers)."""
-    result.answers = PackedAnswers(result.answers)  # type: ignore[assignment]
+    result.answers = PackedAnswers(result.answers, spill)  # type: ignore[assignment]
     return result
+
+
+class TextSpill:
+    """Evidence and next steps past a memory budget, kept in an unnamed temporary file.
+
+    A run holds every accepted return's texts until the outputs are written: about 11 KB a
+    return. Up to `budget` characters stay in memory, so ordinary runs never touch the disk;
+    past it each return's texts go to the file in one record, read back when a row needs
+    them. Memory then stays near the budget however many returns there are.
+    """
+
+    BUDGET = 32 * 2**20  # characters
+
+    def __init__(self, budget: int | None = None):
+        self.budget = self.BUDGET if budget is None else budget
+        self.kept = 0
+        self.file = None
+
+    def hold(self, texts: tuple[str, ...]) -> tuple[int, int] | None:
+        """None when the texts stay in memory, else where they were written."""
+        size = sum(map(len, texts))
+        if self.kept + size <= self.budget:
+            self.kept += size
+            return None
+        if self.file is None:
+            # Open for the whole run; closed (and so deleted) when the spill is collected.
+            self.file = tempfile.TemporaryFile(prefix="workbook-tool-texts-")  # noqa: SIM115
+        data = pickle.dumps(texts, protocol=pickle.HIGHEST_PROTOCOL)
+        offset = self.file.seek(0, io.SEEK_END)
+        self.file.write(data)
+        return offset, len(data)
+
+    def load(self, where: tuple[int, int]) -> tuple[str, ...]:
+        offset, length = where
+        self.file.seek(offset)
+        return pickle.loads(self.file.read(length))
 
 
 class PackedAnswers(Sequence[Answer]):
@@ -160,21 +200,45 @@ class PackedAnswers(Sequence[Answer]):
     Consolidation holds every accepted return until the outputs are written. An Answer
     object costs about 350 bytes, a tuple 100, and every unpickled result brings its own
     copies of the short strings: at 10,000 returns (280,000 answers) that is ~110 MB.
-    Answer objects are made on access; `rows` gives the tuples themselves.
+    Answer objects are made on access; `rows` gives the tuples themselves, `held_rows` the
+    tuples as held, where evidence and next steps are empty if a TextSpill took them.
     """
 
-    __slots__ = ("rows",)
+    __slots__ = ("_held", "_spill", "_where", "rated")
 
-    def __init__(self, answers: Iterable[Answer]):
+    def __init__(self, answers: Iterable[Answer], spill: TextSpill | None = None):
         share = sys.intern
-        self.rows = tuple(
+        rows = [
             (share(a.indicator_id), a.level, share(a.label), a.evidence, a.next_steps,
              share(a.priority))
             for a in answers
-        )
+        ]
+        self.rated = sum(1 for row in rows if row[1] is not None)
+        self._where = None
+        if spill is not None:
+            self._where = spill.hold(tuple(t for r in rows for t in (r[3], r[4])))
+        self._spill = spill if self._where is not None else None
+        if self._where is None:
+            self._held = tuple(rows)
+        else:
+            self._held = tuple((r[0], r[1], r[2], "", "", r[5]) for r in rows)
+
+    @property
+    def rows(self) -> tuple[tuple, ...]:
+        """(indicator_id, level, label, evidence, next_steps, priority) per answer."""
+        if self._where is None:
+            return self._held
+        texts = self._spill.load(self._where)
+        return tuple((r[0], r[1], r[2], texts[2 * i], texts[2 * i + 1], r[5])
+                     for i, r in enumerate(self._held))
+
+    @property
+    def held_rows(self) -> tuple[tuple, ...]:
+        """The rows without reading the disk: evidence and next steps may be empty."""
+        return self._held
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self._held)
 
     def __getitem__(self, index):
         if isinstance(index, slice):

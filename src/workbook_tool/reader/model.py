@@ -39,6 +39,9 @@ class ReturnResult:
 
     @property
     def rated(self) -> int:
+        known = getattr(self.answers, "rated", None)  # packed answers count once
+        if known is not None:
+            return known
         return sum(1 for a in self.answers if a.level is not None)
 
     @property

@@ -21,8 +21,12 @@ RETURNS_CSV = "returns.csv"
 PROBLEMS_CSV = "problems.csv"
 
 
-def ratings_rows(run: Consolidation) -> Iterator[list]:
-    """One row per indicator of every accepted return, in RATINGS_COLUMNS order."""
+def ratings_rows(run: Consolidation, texts: bool = True) -> Iterator[list]:
+    """One row per indicator of every accepted return, in RATINGS_COLUMNS order.
+
+    `texts=False` is for passes that never look at evidence and next steps: those may then
+    be empty, and answers whose texts were spilled to disk are not read back.
+    """
     indicators = {ind.id: ind for ind in run.rubric.indicators}
     for row in run.accepted:
         result = row.result
@@ -30,7 +34,7 @@ def ratings_rows(run: Consolidation) -> Iterator[list]:
         network = school.network if school else ""
         answers = result.answers
         # Consolidation packs answers as tuples (consolidate.PackedAnswers): read those.
-        packed = getattr(answers, "rows", None)
+        packed = getattr(answers, "rows" if texts else "held_rows", None)
         fields = packed if packed is not None else (
             (a.indicator_id, a.level, a.label, a.evidence, a.next_steps, a.priority)
             for a in answers)

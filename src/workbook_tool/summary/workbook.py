@@ -69,20 +69,23 @@ def write_summary_workbook(run: Consolidation, path: Path, inputs: list[str]) ->
     styles = _Styles(book, len(run.rubric.levels))
     stream = StreamedRows()
 
-    def rows() -> Iterator[list]:
+    def rows() -> Iterator[list]:  # for the passes that read no evidence or next steps
+        return ratings_rows(run, texts=False)
+
+    def full_rows() -> Iterator[list]:
         return ratings_rows(run)
 
     _overview(book, styles, run, rows, inputs)
     _heatmap(book, styles, stream, run, rows)
     _indicators(book, styles, run, rows)
     _domains(book, styles, stream, run, rows)
-    _priorities(book, styles, stream, run, rows)
-    _evidence(book, styles, stream, run, rows)
+    _priorities(book, styles, stream, run, full_rows)
+    _evidence(book, styles, stream, run, full_rows)
     _listing(book, styles, stream, "Returns", RETURNS_COLUMNS, len(run.rows),
              lambda: returns_rows(run), [14, 34, 50, 18, 22, 8, 8, 8, 9])
     _listing(book, styles, stream, "Problems", PROBLEMS_COLUMNS, len(run.problems),
              lambda: problems_rows(run), [50, 12, 18, 8, 18, 9, 90])
-    _data(book, stream, run, rows)
+    _data(book, stream, run, full_rows)
     _clipped_note(book.get_worksheet_by_name("Overview"), styles, stream.clipped)
     book.set_properties({"title": f"District summary: {run.rubric.title}",
                          "author": "workbook-tool"})
