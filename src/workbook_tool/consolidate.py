@@ -167,7 +167,9 @@ class TextSpill:
     them. Memory then stays near the budget however many returns there are.
     """
 
-    BUDGET = 32 * 2**20  # characters
+    # Measured at 10,000 returns: 8M characters kept the main process at 214 MB, 4M at 208,
+    # 1M at 204 (none: 269), with no measurable change in time.
+    BUDGET = 4_000_000  # characters
 
     def __init__(self, budget: int | None = None):
         self.budget = self.BUDGET if budget is None else budget
