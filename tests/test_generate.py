@@ -170,6 +170,14 @@ def test_prefilled_answers_are_strings(rubric):
     assert book["Start Here"]._hyperlinks == []
 
 
+def test_every_contract_property_even_when_empty(rubric, school):
+    book = openpyxl.load_workbook(io.BytesIO(build_workbook(rubric, school, "")))
+    props = {p.name: p.value for p in book.custom_doc_props.props}
+    assert set(props) == {"workbook_tool_format", "rubric_id", "rubric_version",
+                          "rubric_fingerprint", "school_id", "cycle"}
+    assert props["cycle"] in ("", None)
+
+
 def test_deterministic(rubric, school):
     first = build_workbook(rubric, school, "2026-27")
     assert build_workbook(rubric, school, "2026-27") == first

@@ -84,5 +84,5 @@ def write_metadata(book: Workbook, fmt: Formats, meta: dict[str, str | int],
         value = meta[key]
         if isinstance(value, int):
             book.set_custom_property(key, value, "number_int")
-        elif value:
+        else:  # every property the contract names, even an empty cycle
             book.set_custom_property(key, value, "text")
