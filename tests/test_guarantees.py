@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import importlib.util
+import json
 import os
 import resource
 import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -147,3 +149,23 @@ def test_killed_run_leaves_a_whole_summary(mailbox, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["district_summary.xlsx", "ratings.csv", "returns.csv", "problems.csv"]
         + (["ratings.parquet"] if importlib.util.find_spec("pyarrow") else []))
+
+
+def test_damaged_member_of_an_archive_is_reported(mailbox, tmp_path):
+    """A member whose compressed bytes are damaged cannot be inflated: a problem, no crash."""
+    good = (mailbox["returns"] / "S1.xlsx").read_bytes()
+    archive = tmp_path / "returns.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("S1.xlsx", good)
+    raw = bytearray(archive.read_bytes())
+    start = raw.index(b"S1.xlsx") + len("S1.xlsx")  # the member's data follows its name
+    raw[start + 200:start + 400] = bytes(200)
+    archive.write_bytes(bytes(raw))
+    result = CliRunner().invoke(main, ["consolidate", str(archive), "--roster",
+                                       str(mailbox["roster"]), "--out", str(tmp_path / "o"),
+                                       "--rubric", str(SMALL_RUBRIC), "--json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    (row,) = [r for r in report["returns"] if r["file"]]
+    assert row["file"] == f"{archive}!S1.xlsx" and row["status"] == "rejected"
+    assert [p["code"] for p in report["problems"]] == ["unreadable"]

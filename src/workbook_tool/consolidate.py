@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from .files import Discovery, Source, read_source
+from .files import Discovery, Source
 from .problems import ERROR, Problem
-from .reader import Limits, read_file, read_return
+from .reader import Limits, read_file
 from .reader.model import Answer, ReturnResult
 from .roster import School
 from .rubric import Rubric
@@ -109,15 +109,7 @@ def _read(source: Source) -> ReturnResult:
 
 def read_one(source: Source, rubric: Rubric, limits: Limits) -> ReturnResult:
     """Read one source; an unreadable file becomes a problem, never an exception."""
-    if not source.member:
-        return read_file(source.path, rubric, limits, display=source.display)
-    try:
-        data = read_source(source, limits.max_file_bytes)
-    except Exception as exc:  # OSError, a broken archive member: all mean "cannot read"
-        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        problem = Problem(source.display, "unreadable", f"The file could not be read: {reason}.")
-        return ReturnResult(source.display, "", problems=[problem])
-    return read_return(data, source.display, rubric, limits)
+    return read_file(source.path, rubric, limits, display=source.display, member=source.member)
 
 
 def read_all(sources: list[Source], rubric: Rubric, limits: Limits, jobs: int = 1,

@@ -200,11 +200,3 @@ def _expand_zip(found: Discovery, display: str, path: Path) -> None:
         else:
             found.ignored += 1
 
-
-def read_source(source: Source, max_bytes: int) -> bytes:
-    """The bytes of a source, at most `max_bytes + 1` (so the caller can tell it is too big)."""
-    if not source.member:
-        with open(source.path, "rb") as f:
-            return f.read(max_bytes + 1)
-    with zipfile.ZipFile(source.path) as archive, archive.open(source.member) as f:
-        return f.read(max_bytes + 1)
