@@ -15,7 +15,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .files import Discovery, Source
 from .problems import ERROR, Problem
@@ -271,6 +271,7 @@ def consolidate(results: list[ReturnResult], rubric: Rubric, roster: list[School
         _copies_and_conflicts(school_id, group, status)
     seen: set[str] = set()
     for result in results:
+        _name_school_in_problems(result)
         school = run.school(result.school_id)
         name = school.school_name if school else result.school_name
         run.rows.append(Row(result.school_id, name, status[id(result)], result))
@@ -279,6 +280,13 @@ def consolidate(results: list[ReturnResult], rubric: Rubric, roster: list[School
         if school.school_id not in seen:
             run.rows.append(Row(school.school_id, school.school_name, MISSING))
     return run
+
+
+def _name_school_in_problems(result: ReturnResult) -> None:
+    """Problems found before the reader knew the school (preflight) get its id too."""
+    if result.school_id:
+        result.problems = [p if p.school_id else replace(p, school_id=result.school_id)
+                           for p in result.problems]
 
 
 def _status(result: ReturnResult) -> str:

@@ -43,10 +43,7 @@ class Report:
             "returns": [dict(zip(("school_id", "school_name", "file", "sha256", "status",
                                   "rated", "total", "errors", "warnings"), row.values(),
                                  strict=True)) for row in run.rows],
-            "problems": [
-                {**p.to_dict(), "school_id": p.school_id or row.school_id}
-                for row in run.rows if row.result for p in row.result.problems
-            ],
+            "problems": [p.to_dict() for p in run.problems],
             "skipped": [{"file": s.display, "reason": s.reason} for s in run.discovery.skipped],
             "ignored": run.discovery.ignored,
             "outputs": {name: str(path) for name, path in self.outputs.items()},

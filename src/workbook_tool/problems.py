@@ -6,7 +6,6 @@ the interface contract (see the README's "What can go wrong with a return").
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -180,6 +179,3 @@ def counts(problems: Iterable[Problem]) -> tuple[int, int]:
             warnings += 1
     return errors, warnings
 
-
-def to_json(problems: Iterable[Problem]) -> str:
-    return json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2)

@@ -51,12 +51,8 @@ def returns_rows(run: Consolidation) -> Iterator[list]:
 
 
 def problems_rows(run: Consolidation) -> Iterator[list]:
-    for row in run.rows:
-        if row.result is None:
-            continue
-        for p in row.result.problems:
-            yield [p.file, p.school_id or row.school_id, p.sheet, p.cell, p.code, p.severity,
-                   p.message]
+    for p in run.problems:
+        yield [p.file, p.school_id, p.sheet, p.cell, p.code, p.severity, p.message]
 
 
 def write_csv(path: Path, columns: tuple[str, ...], rows) -> int:
