@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import glob
 import hashlib
 import os
@@ -9,7 +10,7 @@ import re
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,3 +201,12 @@ def _expand_zip(found: Discovery, display: str, path: Path) -> None:
         else:
             found.ignored += 1
 
+
+
+def write_csv(path: str | Path, columns: tuple[str, ...], rows: Iterable[list]) -> None:
+    """A UTF-8 CSV file; text a spreadsheet would run as a formula is escaped (csv_safe)."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([v if isinstance(v, int) else csv_safe(v) for v in row])

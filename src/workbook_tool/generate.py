@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import csv_safe, safe_stem, sha256_bytes, slugify, write_atomic
+from .files import atomic_path, safe_stem, sha256_bytes, slugify, write_atomic, write_csv
 from .roster import School
 from .rubric import Rubric
 from .writer import Issue
@@ -107,10 +105,6 @@ def _write_one(stamper: Stamper, task: tuple) -> Generated:
 
 
 def write_manifest(path: Path, results: list[Generated]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(MANIFEST_COLUMNS)
-    for g in results:
-        writer.writerow([csv_safe(g.school.school_id), csv_safe(g.school.school_name), g.file,
-                         g.sha256])
-    write_atomic(path, buffer.getvalue().encode("utf-8"))
+    rows = ([g.school.school_id, g.school.school_name, g.file, g.sha256] for g in results)
+    with atomic_path(path) as tmp:
+        write_csv(tmp, MANIFEST_COLUMNS, rows)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ from ..consolidate import (
     RETURNS_COLUMNS,
     Consolidation,
 )
-from ..files import Staging, csv_safe
+from ..files import Staging, write_csv
 
 RATINGS_CSV = "ratings.csv"
 RATINGS_PARQUET = "ratings.parquet"
@@ -53,17 +52,6 @@ def returns_rows(run: Consolidation) -> Iterator[list]:
 def problems_rows(run: Consolidation) -> Iterator[list]:
     for p in run.problems:
         yield [p.file, p.school_id, p.sheet, p.cell, p.code, p.severity, p.message]
-
-
-def write_csv(path: Path, columns: tuple[str, ...], rows) -> int:
-    count = 0
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([v if isinstance(v, int) else csv_safe(v) for v in row])
-            count += 1
-    return count
 
 
 def write_exports(run: Consolidation, staging: Staging) -> None:
