@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -257,14 +257,7 @@ def load_rubric(path: str | Path | None = None) -> Rubric:
     rubric = builder.rubric(data)
     if builder.problems or rubric is None:
         raise RubricError(name, builder.problems or ["the file is empty"])
-    rubric = _with(rubric, path=str(path))
-    return _with(rubric, fingerprint=fingerprint_of(rubric))
-
-
-def _with(rubric: Rubric, **changes: Any) -> Rubric:
-    from dataclasses import replace
-
-    return replace(rubric, **changes)
+    return replace(rubric, path=str(path), fingerprint=fingerprint_of(rubric))
 
 
 def _reason(exc: Exception) -> str:
