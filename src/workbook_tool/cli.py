@@ -53,10 +53,6 @@ def friendly(func: Callable) -> Callable:
     return wrapper
 
 
-def open_rubric(path: str | None) -> Rubric:
-    return load_rubric(path)
-
-
 def parse_domains(text: str | None, rubric: Rubric) -> list[str] | None:
     if not text:
         return None
@@ -150,7 +146,7 @@ def rubric_show(rubric_path: str | None, as_json: bool) -> None:
         workbook-tool rubric show
         workbook-tool rubric show --json | jq '.domains[0].sections[0].indicators[0]'
     """
-    loaded = open_rubric(rubric_path)
+    loaded = load_rubric(rubric_path)
     if as_json:
         click.echo(json.dumps(loaded.to_json(), ensure_ascii=False, indent=2))
         return
@@ -196,7 +192,7 @@ def generate(roster: str, out_dir: str, rubric_path: str | None, cycle: str,
     from .generate import generate as run
     from .writer import Issue
 
-    loaded = open_rubric(rubric_path)
+    loaded = load_rubric(rubric_path)
     schools = load_roster(roster)
     domain_ids = parse_domains(domains, loaded)
     issue = Issue(cycle=cycle.strip(), due=due.strip(), return_to=return_to.strip())
@@ -249,7 +245,7 @@ def check(files: tuple[str, ...], rubric_path: str | None, as_json: bool, max_si
     """
     from .reader import read_file
 
-    loaded = open_rubric(rubric_path)
+    loaded = load_rubric(rubric_path)
     limits = make_limits(max_size, max_unzipped, max_cells)
     results = [read_file(path, loaded, limits) for path in files]
     if as_json:
@@ -314,7 +310,7 @@ def consolidate(inputs: tuple[str, ...], roster: str, out_dir: str, rubric_path:
     from .files import is_inside
     from .pipeline import run_consolidation
 
-    loaded = open_rubric(rubric_path)
+    loaded = load_rubric(rubric_path)
     schools = load_roster(roster)
     out = Path(out_dir)
     for arg in inputs:
