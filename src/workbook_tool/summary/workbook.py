@@ -339,14 +339,16 @@ def _priorities(book, styles, stream: StreamedRows, run: Consolidation, rows: Ro
         if text:
             sheet.write_string(1, col, text, styles.header)
     counts: dict[str, Counter] = defaultdict(Counter)
+    high = []
     for r in rows():
         counts[r[COL["indicator_id"]]][r[COL["priority"]]] += 1
+        if r[COL["priority"]] == "High":
+            high.append((r[COL["indicator_id"]], r[COL["school_name"]], r[COL["next_steps"]],
+                         r[COL["school_id"]]))
     ordered = sorted(run.rubric.indicators, key=lambda i: -counts[i.id]["High"])
     # Beside the counts, what schools plan for their High priorities, most-marked first.
     rank = {ind.id: i for i, ind in enumerate(ordered)}
-    high = sorted(((r[COL["indicator_id"]], r[COL["school_name"]], r[COL["next_steps"]],
-                    r[COL["school_id"]]) for r in rows() if r[COL["priority"]] == "High"),
-                  key=lambda h: (rank[h[0]], h[3]))
+    high.sort(key=lambda h: (rank[h[0]], h[3]))
 
     def priority_rows() -> Iterator[list]:
         for i in range(max(len(ordered), len(high))):
