@@ -10,13 +10,7 @@ return is ever evaluated or run.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import zipfile
-import zlib
-from collections.abc import Iterator
-from pathlib import Path
-from typing import BinaryIO
 
 from .. import layout
 from ..problems import Problem
@@ -27,6 +21,8 @@ from .preflight import Limits, Rejected, open_package
 
 __all__ = ["Answer", "Limits", "ReturnResult", "read_file", "read_return"]
 
+from .source import read_file
+
 _LIST_AT_MOST = 10
 DEFAULT_LIMITS = Limits()
 
@@ -35,60 +31,10 @@ def read_return(
     data: bytes, file: str, rubric: Rubric, limits: Limits = DEFAULT_LIMITS
 ) -> ReturnResult:
     """Read one return from its bytes; problems are reported in the result, never raised."""
-    return _read(data, file, rubric, limits, hashlib.sha256(data).hexdigest())
+    return read_bytes(data, file, rubric, limits, hashlib.sha256(data).hexdigest())
 
 
-def read_file(
-    path: str | Path, rubric: Rubric, limits: Limits = DEFAULT_LIMITS, display: str | None = None,
-    member: str = "",
-) -> ReturnResult:
-    """Read a return from disk (read once, never written); `display` names it in problems.
-
-    With `member`, the return is that member of the zip archive at `path`. A member over the
-    size limit is not inflated further (it may be a bomb), so its sha256 covers only the
-    part read.
-    """
-    file = display if display is not None else str(path)
-    digest = hashlib.sha256()
-    try:
-        with _open(path, member) as handle:
-            data = handle.read(limits.max_file_bytes + 1)
-            digest.update(data)
-            oversized = len(data) > limits.max_file_bytes
-            size = len(data)
-            if oversized and not member:  # hash the rest without holding it
-                while chunk := handle.read(2**20):
-                    digest.update(chunk)
-                    size += len(chunk)
-    except (OSError, zipfile.BadZipFile, KeyError, EOFError, zlib.error) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        result = ReturnResult(file=file, sha256="")
-        message = f"the file could not be read ({reason})"
-        result.problems.append(Problem(file, "unreadable", message))
-        return result
-    if oversized:
-        result = ReturnResult(file=file, sha256=digest.hexdigest())
-        limit = f"{limits.max_file_bytes / 2**20:.1f} MiB"
-        if member:
-            message = f"the file is over the limit of {limit}"
-        else:
-            message = f"the file is {size / 2**20:.1f} MiB, over the limit of {limit}"
-        result.problems.append(Problem(file, "too-large", message))
-        return result
-    return _read(data, file, rubric, limits, digest.hexdigest())
-
-
-@contextlib.contextmanager
-def _open(path: str | Path, member: str) -> Iterator[BinaryIO]:
-    if not member:
-        with open(path, "rb") as handle:
-            yield handle
-        return
-    with zipfile.ZipFile(path) as archive, archive.open(member) as handle:
-        yield handle
-
-
-def _read(data: bytes, file: str, rubric: Rubric, limits: Limits, sha256: str) -> ReturnResult:
+def read_bytes(data: bytes, file: str, rubric: Rubric, limits: Limits, sha256: str) -> ReturnResult:
     result = ReturnResult(file=file, sha256=sha256)
     reader = _Reader(data, file, rubric, limits, result)
     try:
