@@ -77,6 +77,13 @@ CODES: dict[str, Code] = {
             "Undo the deletion, or copy your answers into a fresh workbook from the district.",
         ),
         Code(
+            "misplaced-cell", ERROR,
+            "A named cell is not where the workbook put it (rows inserted by a program that "
+            "does not move names, a name redefined or defined twice); its answer is not used, "
+            "so it cannot land on another indicator.",
+            "Undo the change, or copy your answers into a fresh workbook from the district.",
+        ),
+        Code(
             "invalid-rating", ERROR,
             "A rating is not one of the levels (text typed or pasted past the dropdown).",
             "Pick the rating from the cell's dropdown list.",
@@ -111,6 +118,12 @@ CODES: dict[str, Code] = {
             "text-too-long", WARNING,
             "A text is longer than the 32,767 characters Excel keeps in a cell; it was kept whole.",
             "Shorten the text; Excel would cut it when the workbook is saved again.",
+        ),
+        Code(
+            "error-value", WARNING,
+            "A cell holds a spreadsheet error value (#N/A, #DIV/0!, #REF!); it is kept as "
+            "that text.",
+            "Replace the error with what you meant to write.",
         ),
         Code(
             "macros-ignored", WARNING,
