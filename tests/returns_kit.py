@@ -91,7 +91,9 @@ def named_cell(data: bytes, name: str) -> tuple[str, str]:
 
 def set_cell_xml(data: bytes, sheet: str, ref: str, cell_xml: str) -> bytes:
     """Replace the <c> element of `ref` (it must exist, as input cells always do)."""
-    pattern = re.compile(rf'<c r="{ref}"(?: [^>]*)?(?:/>|>.*?</c>)'.encode(), re.S)
+    # The attributes are matched lazily so that an empty cell (`<c r="G4" s="3"/>`) ends at
+    # its own "/>": a greedy match ran on to the next "</c>" and deleted the cells between.
+    pattern = re.compile(rf'<c r="{ref}"(?:\s[^>]*?)?(?:/>|>.*?</c>)'.encode(), re.S)
 
     def edit(xml: bytes) -> bytes:
         new, count = pattern.subn(cell_xml.encode(), xml, count=1)
