@@ -3,7 +3,8 @@
 A site team may fill its workbook in LibreOffice Calc. These tests drive a headless soffice
 through UNO (`tests/lo_uno.py`, run by Debian's /usr/bin/python3, which has the `uno` module)
 and its command line (`--convert-to`), then check the result with openpyxl and our reader.
-They are skipped, with the reason shown, where soffice or python3-uno is missing.
+They are skipped, with the reason shown, where soffice, python3-uno, poppler-utils or the
+Carlito font is missing; with CI=true every such skip fails instead (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -46,6 +47,20 @@ def _missing() -> str:
 def _clean_env() -> dict[str, str]:
     """The environment without this interpreter's Python settings, for the system Python."""
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+
+
+def _pdf_tools_missing(*tools: str) -> str:
+    """Why the PDF checks cannot run here (poppler's tools, Carlito), or "" when they can."""
+    absent = [tool for tool in tools if shutil.which(tool) is None]
+    if absent:
+        return f"poppler-utils ({', '.join(absent)}) is missing"
+    # Calibri, the workbooks' font, is drawn as Carlito, its metric twin; another stand-in
+    # breaks lines and pages elsewhere (the README's pictures need it too).
+    match = subprocess.run(["fc-match", "Calibri"], capture_output=True, text=True,
+                           check=False) if shutil.which("fc-match") else None
+    if match is None or not re.search(r"carlito|calibri", match.stdout, re.I):
+        return "the Carlito font (fonts-crosextra-carlito) is missing"
+    return ""
 
 
 MISSING = _missing()
@@ -386,8 +401,8 @@ def _page_size(pdf: Path, page: int) -> tuple[float, float]:
 
 def test_pdf_prints_each_domain_landscape_with_all_columns(pdf, rubric):
     assert pdf.read_bytes().startswith(b"%PDF")
-    if not (shutil.which("pdftotext") and shutil.which("pdfinfo")):
-        pytest.skip("poppler-utils (pdftotext, pdfinfo) are missing")
+    if missing := _pdf_tools_missing("pdftotext", "pdfinfo"):
+        pytest.skip(missing)
     texts = _page_texts(pdf)
     # Start Here, 5 domains, Summary and Glossary: not one page per column.
     assert len(rubric.domains) + 3 <= len(texts) <= 3 * (len(rubric.domains) + 3)
@@ -410,8 +425,8 @@ def test_pdf_prints_each_domain_landscape_with_all_columns(pdf, rubric):
 
 
 def test_pdf_renders_to_page_images(tmp_path, pdf):
-    if not shutil.which("pdftoppm"):
-        pytest.skip("pdftoppm (poppler-utils) is missing")
+    if missing := _pdf_tools_missing("pdftoppm"):
+        pytest.skip(missing)
     subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "2", str(pdf),
                     str(tmp_path / "page")], check=True, timeout=60)
     images = sorted(tmp_path.glob("page-*.png"))
