@@ -145,7 +145,7 @@ def test_formula_in_rating_cell_uses_cached_value_with_warning(rubric):
     warning = only(result, "formula-value")
     assert (warning.sheet, warning.cell) == (sheet, ref)
     assert "rating of 1.1" in warning.message
-    assert not result.errors
+    assert not result.errors, [(p.code, p.cell, p.message) for p in result.problems]
 
 
 def test_formula_with_bad_cached_value_is_invalid(rubric):

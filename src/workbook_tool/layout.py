@@ -88,6 +88,10 @@ class DomainColumns:
     def last(self) -> int:
         return self.priority
 
+    def offset(self, kind: str) -> int:
+        """How far right of its indicator's id cell an input cell of `kind` is."""
+        return self.of(kind) - self.id
+
     def of(self, kind: str) -> int:
         return {
             "rating": self.rating,
@@ -123,13 +127,27 @@ def quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
 
+_REF = re.compile(
+    r"\s*=?(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Za-z]{1,3})\$?([0-9]+)"
+    r"(?::\$?([A-Za-z]{1,3})\$?([0-9]+))?\s*"
+)
+
+
 def parse_ref(ref: str) -> tuple[str, str] | None:
-    """`'D1 Leadership'!$G$3` -> ("D1 Leadership", "G3"); None unless it names one cell."""
-    match = re.fullmatch(r"\s*=?(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?([0-9]+)\s*", ref)
+    """`'D1 Leadership'!$G$3` -> ("D1 Leadership", "G3"); None unless it names one cell.
+
+    A range of one cell (`$G$3:$G$3`, as some programs write a name) is that cell.
+    """
+    match = _REF.fullmatch(ref)
     if not match:
         return None
     sheet = (match.group(1) or "").replace("''", "'") or match.group(2)
-    return sheet, f"{match.group(3)}{match.group(4)}"
+    cell = f"{match.group(3).upper()}{int(match.group(4))}"
+    if match.group(5) is not None and f"{match.group(5).upper()}{int(match.group(6))}" != cell:
+        return None
+    if int(match.group(4)) < 1:
+        return None
+    return sheet, cell
 
 
 def split_cell(cell: str) -> tuple[int, int]:

@@ -63,6 +63,9 @@ class _Reader:
         self.result: ReturnResult = result
         self.sheets: values.Sheets | None = None
         self.broken: set[str] = set()  # indicators whose rating is an error, not unrated
+        self.claimed: dict[tuple[str, str], str] = {}  # (sheet, cell) -> the name read there
+        self.expected: dict[str, tuple[str, str]] = {}  # input name -> (kind, indicator id)
+        self.columns = layout.DomainColumns(len(rubric.levels))
 
     def close(self) -> None:
         if self.sheets is not None:
@@ -87,7 +90,7 @@ class _Reader:
         if package.has_macros:
             self.problem("macros-ignored", "the workbook holds macros; they were ignored, not run")
         self.school_cells(book, meta)
-        self.answers(book, domain_ids)
+        self.answers(book, self.with_named_domains(book, domain_ids))
 
     def metadata(self, book: locate.Book, properties: dict[str, str]) -> locate.Metadata:
         hidden: dict[str, str] = {}
@@ -163,14 +166,28 @@ class _Reader:
             return None
         return [d for d in known if d in listed]
 
+    def with_named_domains(self, book: locate.Book, domain_ids: list[str]) -> list[str]:
+        """The listed domains, and any other whose input names the workbook has.
+
+        The hidden sheet's domain list is editable: a shortened list must not make named,
+        filled cells vanish from the return.
+        """
+        def named(domain) -> bool:
+            return any(layout.defined_name(kind, ind.id).casefold() in book.names
+                       for ind in domain.indicators for kind in layout.INPUT_KINDS)
+
+        return [d.id for d in self.rubric.domains if d.id in domain_ids or named(d)]
+
     def school_cells(self, book: locate.Book, meta: locate.Metadata) -> None:
         result = self.result
         for name in layout.SCHOOL_NAMES:
             found = book.resolve(name)
-            if isinstance(found, str):
-                self.problem("missing-cell", found)
+            if isinstance(found, locate.Unresolved):
+                self.problem(found.code, found.message)
                 continue
             sheet, cell = found
+            if not self.claim(name, sheet, cell, f"the {name.replace('_', ' ')}"):
+                continue
             text = values.text_of(self.sheets.cell(sheet, cell, formulas=False).value).strip()
             if name == "school_id":
                 if result.school_id and text and text != result.school_id:
@@ -190,7 +207,11 @@ class _Reader:
 
     def answers(self, book: locate.Book, domain_ids: list[str]) -> None:
         unrated: list[str] = []
-        for domain in self.rubric.select(domain_ids):
+        selected = self.rubric.select(domain_ids)
+        self.expected = {layout.defined_name(kind, ind.id): (kind, ind.id)
+                         for domain in selected for ind in domain.indicators
+                         for kind in layout.INPUT_KINDS}
+        for domain in selected:
             for indicator in domain.indicators:
                 answer = self.answer(book, indicator.id)
                 self.result.answers.append(answer)
@@ -258,10 +279,12 @@ class _Reader:
     def input_cell(self, book: locate.Book, name: str, what: str):
         """(value, sheet name, cell) of a named input cell, or None after reporting why not."""
         found = book.resolve(name)
-        if isinstance(found, str):
-            self.problem("missing-cell", f"{what} cannot be read: {found}")
+        if isinstance(found, locate.Unresolved):
+            self.problem(found.code, f"{what} cannot be read: {found.message}")
             return None
         sheet, ref = found
+        if not self.in_place(name, sheet, ref, what) or not self.claim(name, sheet, ref, what):
+            return None
         cell = self.sheets.cell(sheet, ref)
         if cell.merged_into:
             self.problem(
@@ -279,3 +302,47 @@ class _Reader:
                 sheet.name, ref,
             )
         return cell.value, sheet.name, ref
+
+    # -- where a name points -------------------------------------------------------------
+    def claim(self, name: str, sheet: locate.SheetInfo, ref: str, what: str) -> bool:
+        """False (reported) when another name this reader uses points at the same cell."""
+        key = (sheet.name, ref)
+        owner = self.claimed.setdefault(key, name)
+        if owner == name:
+            return True
+        self.problem(
+            "misplaced-cell",
+            f"{what} cannot be read: the defined name {name} points at the same cell as "
+            f"{owner}, so one answer would be read twice",
+            sheet.name, ref,
+        )
+        return False
+
+    def in_place(self, name: str, sheet: locate.SheetInfo, ref: str, what: str) -> bool:
+        """Is the named cell in its indicator's row, in its column? Reported when not.
+
+        A program that inserts rows without moving the names (or a name edited by hand)
+        leaves a name pointing at another indicator's row: reading it would put an answer
+        on the wrong indicator. The row's id cell says which indicator a row is.
+        """
+        kind, ind_id = self.expected[name]
+        row, col = values.split(ref)
+        id_col = col - self.columns.offset(kind)
+        shown = ""
+        if id_col >= 0:
+            rows = self.sheets.rows(sheet)
+            cells = rows[row] if row < len(rows) else []
+            shown = values.text_of(cells[id_col]).strip() if id_col < len(cells) else ""
+        if shown == ind_id:
+            return True
+        id_ref = layout.cell_ref(row, id_col) if id_col >= 0 else "none"
+        holds = values.quote(shown) if shown else "nothing"
+        self.problem(
+            "misplaced-cell",
+            f"{what} cannot be read: the defined name {name} points at {ref}, but the id "
+            f"cell of that row ({id_ref}) shows {holds}, not {ind_id} (rows inserted by a "
+            "program that does not move names, or a name redefined); the answer is not "
+            "used so that it cannot land on another indicator",
+            sheet.name, ref,
+        )
+        return False

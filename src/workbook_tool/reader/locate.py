@@ -31,10 +31,21 @@ class SheetInfo:
     path: str  # the worksheet part in the zip, "" when its relationship is missing
 
 
+@dataclass(frozen=True)
+class Unresolved:
+    """Why a defined name gives no cell to read: the problem code and a sentence."""
+
+    code: str  # "missing-cell" or "misplaced-cell"
+    message: str
+
+
 @dataclass
 class Book:
     sheets: list[SheetInfo] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # casefolded name -> formula text
+    # casefolded name -> every other formula text it was also defined as (a name defined
+    # twice is ambiguous: Excel refuses to open such a file, other programs pick one)
+    redefined: dict[str, list[str]] = field(default_factory=dict)
 
     def sheet(self, name: str) -> SheetInfo | None:
         """A sheet by name; Excel compares sheet names case-insensitively."""
@@ -47,20 +58,39 @@ class Book:
                 return sheet
         return None
 
-    def resolve(self, name: str) -> tuple[SheetInfo, str] | str:
-        """(sheet, "G3") for a workbook-scope name, or a sentence saying why it cannot be read."""
+    def resolve(self, name: str) -> tuple[SheetInfo, str] | Unresolved:
+        """(sheet, "G3") for a workbook-scope name, or why it gives no cell to read."""
         text = self.names.get(name.casefold())
         if text is None:
-            return f"the defined name {name} is missing (it was deleted or renamed)"
+            return Unresolved("missing-cell",
+                              f"the defined name {name} is missing (it was deleted or renamed)")
+        others = self.redefined.get(name.casefold())
+        if others:
+            return Unresolved(
+                "misplaced-cell",
+                f"the defined name {name} is defined more than once ({_short(text)} and "
+                f"{_short(others[0])}), so it is not clear which cell holds the answer",
+            )
         if "#REF!" in text.upper():
-            return f"the defined name {name} points at a deleted cell (#REF!)"
+            return Unresolved("missing-cell",
+                              f"the defined name {name} points at a deleted cell (#REF!)")
         ref = _parse_ref(text)
         if ref is None:
-            return f"the defined name {name} does not point at a single cell ({_short(text)})"
+            return Unresolved(
+                "missing-cell",
+                f"the defined name {name} does not point at a single cell ({_short(text)})",
+            )
         sheet = self.sheet(ref[0])
         if sheet is None:
-            return f"the defined name {name} points at sheet '{ref[0]}', which no longer exists"
+            return Unresolved(
+                "missing-cell",
+                f"the defined name {name} points at sheet '{ref[0]}', which no longer exists",
+            )
         return sheet, ref[1]
+
+
+def _same_target(one: str, other: str) -> bool:
+    return one == other or (_parse_ref(one) is not None and _parse_ref(one) == _parse_ref(other))
 
 
 @lru_cache(maxsize=4096)
@@ -113,7 +143,10 @@ def read_book(package: Package) -> Book:
             name = element.get("name", "")
             if element.get("localSheetId") is not None or not name:
                 continue  # sheet-scope names are not ours
-            book.names.setdefault(name.casefold(), element.text or "")
+            key, text = name.casefold(), element.text or ""
+            first = book.names.setdefault(key, text)
+            if not _same_target(first, text):
+                book.redefined.setdefault(key, []).append(text)
     return book
 
 
