@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import glob
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -122,6 +123,51 @@ def csv_safe(text: object) -> str:
 # -- finding returns ------------------------------------------------------------------
 
 RETURN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+ARCHIVE_SUFFIX = ".zip"
+MAX_NESTING = 3  # archive levels in one chain: a.zip!b.zip!c.zip!x.xlsx is the deepest read
+NESTED_BYTES = 256 * 2**20  # what the archives inside one input may inflate to, together
+_ZIP_MAGIC = b"PK\x03\x04"
+BACKSLASH = "\\"  # a folder separator in zip member names written by Windows tools
+_WORKBOOK_PARTS = ("[content_types].xml", "xl/workbook.xml")
+IGNORED_WHY = "ignored: not a workbook (.xlsx, .xlsm, .xls, .ods) or a .zip archive"
+
+
+def display_name(text: str) -> str:
+    """A name every output can hold: bytes that are not UTF-8 and control characters escaped.
+
+    On Linux a file name may hold any bytes; Python keeps the undecodable ones as lone
+    surrogates, which no UTF-8 file, workbook or terminal accepts. They are shown as `\\xe9`.
+    """
+    if text.isprintable():
+        return text
+    return "".join(_shown(ch) for ch in text)
+
+
+def _shown(ch: str) -> str:
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, kept by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") or _noncharacter(code):
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return ch
+
+
+def _noncharacter(code: int) -> bool:
+    # Not allowed in XML, so not in a workbook either.
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One member of a zip archive, by its place in the archive: two members may share a name.
+
+    `refused` (code, message) marks a member discovery would not open (an archive nested too
+    deep or inflating past the limits); reading it reports that problem and nothing else.
+    """
+
+    name: str
+    index: int  # position in the archive's central directory (ZipFile.infolist())
+    refused: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -129,78 +175,235 @@ class Source:
     """One input file: on disk (`member` empty) or inside a zip archive at `path`."""
 
     display: str  # as reported: path, folder/inside.xlsx or archive.zip!inside.xlsx
-    path: str
-    member: str = ""
+    path: str  # the real path, which may differ from `display` (escaped names)
+    member: tuple[Entry, ...] = ()  # zip members to open in turn, outermost first
 
 
 @dataclass(frozen=True)
 class Skipped:
     display: str
-    reason: str  # "lock file" or "hidden file"
+    reason: str  # "lock file", "hidden file" or "already read as <display>"
 
 
 @dataclass
 class Discovery:
     sources: list[Source] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-    ignored: int = 0  # other files inside folders and archives
+    ignored_files: list[str] = field(default_factory=list)  # other files in folders, archives
+
+    @property
+    def ignored(self) -> int:
+        return len(self.ignored_files)
 
 
 def skip_reason(name: str) -> str:
-    """Why a file found inside a folder or archive is not read ('' if it is)."""
-    base = name.rsplit("/", 1)[-1]
-    if base.startswith("~$") or base.startswith(".~lock"):
+    """Why a file found inside a folder or archive is not read ('' if it is).
+
+    Windows tools write zip member names with `\\`: it separates folders too.
+    """
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    base = parts[-1] if parts else ""
+    if base.startswith(("~$", ".~lock")):
         return "lock file"
-    if base.startswith(".") or any(part.startswith(".") for part in name.split("/")[:-1]):
+    if any(part.startswith(".") for part in parts):
         return "hidden file"
     return ""
 
 
 def discover(inputs: list[str]) -> Discovery:
-    """Expand the command line's files, folders and zip archives into sources, in order."""
-    found = Discovery()
+    """Expand the command line's files, folders and zip archives into sources, in order.
+
+    A file is read by what it is: a zip holding a workbook is a return whatever its name,
+    any other zip is an archive to expand. Each physical file is read once, under the first
+    name it was reached by.
+    """
+    finder = _Finder()
     for arg in inputs:
         path = Path(arg)
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                inside = child.relative_to(path).as_posix()
-                _consider(found, str(path / inside), inside, child)
-        elif path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
-            _expand_zip(found, arg, path)
+            finder.folder(path)
         else:
-            found.sources.append(Source(arg, arg))
-    return found
+            finder.disk_file(path, display_name(arg), named=True)
+    return finder.found
 
 
-def _consider(found: Discovery, display: str, inside: str, child: Path) -> None:
-    reason = skip_reason(inside)
-    if reason:
-        found.skipped.append(Skipped(display, reason))
-    elif child.suffix.lower() == ".zip" and zipfile.is_zipfile(child):
-        _expand_zip(found, display, child)
-    elif child.suffix.lower() in RETURN_SUFFIXES:
-        found.sources.append(Source(display, str(child)))
-    else:
-        found.ignored += 1
+class _Finder:
+    def __init__(self) -> None:
+        self.found = Discovery()
+        self.seen: dict[tuple[int, int], tuple[str, bool]] = {}  # (device, inode) -> first
+        self.budget = NESTED_BYTES  # left for the archives inside the current input
+
+    def folder(self, root: Path) -> None:
+        for child, inside in _walk(root, self.found):
+            display = display_name(str(root / inside))
+            reason = skip_reason(inside)
+            if reason:
+                self.found.skipped.append(Skipped(display, reason))
+            else:
+                self.disk_file(child, display, named=False)
+
+    def disk_file(self, path: Path, display: str, named: bool) -> None:
+        """A file on disk: a return, an archive to expand, or (in a folder) another file."""
+        kind, archive = _disk_kind(path, named)
+        if self._already_read(path, display, kind != "other"):
+            if archive is not None:
+                archive.close()
+            return
+        if kind == "other":
+            self.found.ignored_files.append(display)
+        elif archive is None:
+            self.found.sources.append(Source(display, str(path)))
+        else:
+            self.budget = NESTED_BYTES
+            with archive:
+                self.members(archive, display, str(path), (), 1)
+
+    def _already_read(self, path: Path, display: str, read: bool) -> bool:
+        try:
+            stat = path.stat()
+        except OSError:
+            return False  # gone or unreadable: reading it reports why
+        key = (stat.st_dev, stat.st_ino)
+        first = self.seen.get(key)
+        if first is None:
+            self.seen[key] = (display, read)
+            return False
+        if read and not first[1]:  # ignored in a folder, then named on the command line
+            self.seen[key] = (display, read)
+            return False
+        if read:
+            self.found.skipped.append(Skipped(display, f"already read as {first[0]}"))
+        return True  # an ignored file reached twice is listed once
+
+    def members(self, archive: zipfile.ZipFile, display: str, path: str,
+                chain: tuple[Entry, ...], depth: int) -> None:
+        infos = sorted(enumerate(archive.infolist()), key=lambda pair: (pair[1].filename, pair[0]))
+        for index, info in infos:
+            name = info.filename
+            if name.endswith(("/", "\\")):
+                continue  # a folder entry
+            shown = f"{display}!{display_name(name.replace(BACKSLASH, '/'))}"
+            reason = skip_reason(name)
+            entry = Entry(name, index)
+            if reason:
+                self.found.skipped.append(Skipped(shown, reason))
+            elif _suffix(name) in RETURN_SUFFIXES:
+                self.found.sources.append(Source(shown, path, (*chain, entry)))
+            elif _suffix(name) in (ARCHIVE_SUFFIX, ""):
+                self.nested(archive, info, shown, path, (*chain, entry), depth)
+            else:
+                self.found.ignored_files.append(shown)
+
+    def nested(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, shown: str, path: str,
+               chain: tuple[Entry, ...], depth: int) -> None:
+        """A member that may be a workbook (whatever its name), an archive, or something else."""
+        source = Source(shown, path, chain)
+        try:
+            if _suffix(info.filename) == "" and not _starts_as_zip(archive, info):
+                self.found.ignored_files.append(shown)
+                return
+            data = self._inflate(archive, info)
+        except _Refused as refused:
+            self.found.sources.append(_refused(source, refused.args[0]))
+            return
+        except Exception:  # encrypted, damaged, unknown compression: reading it says which
+            self.found.sources.append(source)
+            return
+        inner = _open_zip(io.BytesIO(data))
+        if inner is None or _holds_workbook(inner):
+            self.found.sources.append(source)  # a damaged zip is reported when it is read
+        elif depth >= MAX_NESTING:
+            message = (f"this archive is inside {depth} other archives, deeper than "
+                       f"{MAX_NESTING} levels are opened; unzip it and send the returns inside")
+            self.found.sources.append(_refused(source, message))
+        else:
+            with inner:
+                self.members(inner, shown, path, chain, depth + 1)
+
+    def _inflate(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+        """The member's bytes, within what is left of the input's budget (zip bombs)."""
+        over = (f"the archives inside this input unpack to more than "
+                f"{NESTED_BYTES // 2**20} MiB together, so this one was not opened (it may "
+                "be a zip bomb); unzip it and send the returns inside")
+        if info.file_size > self.budget:
+            raise _Refused(over)
+        with archive.open(info) as handle:
+            data = handle.read(self.budget + 1)
+        if len(data) > self.budget:  # its header understated its size
+            raise _Refused(over)
+        self.budget -= len(data)
+        return data
 
 
-def _expand_zip(found: Discovery, display: str, path: Path) -> None:
+class _Refused(Exception):
+    """A nested archive discovery will not open; the message says why."""
+
+
+def _refused(source: Source, message: str) -> Source:
+    *outer, last = source.member
+    entry = Entry(last.name, last.index, ("too-large", message))
+    return Source(source.display, source.path, (*outer, entry))
+
+
+def _walk(root: Path, found: Discovery) -> list[tuple[Path, str]]:
+    """Files under `root` (symbolic links to folders are not followed), sorted by path."""
+    files = []
+
+    def unreadable(error: OSError) -> None:
+        where = display_name(str(error.filename or root))
+        found.skipped.append(Skipped(where, f"folder could not be opened ({error.strerror})"))
+
+    for folder, _dirs, names in os.walk(root, onerror=unreadable):
+        for name in names:
+            child = Path(folder) / name
+            if child.is_file():
+                files.append((child.relative_to(root).parts, child))
+    files.sort(key=lambda pair: pair[0])
+    return [(child, "/".join(parts)) for parts, child in files]
+
+
+def _suffix(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return Path(base).suffix.lower() if base else ""
+
+
+def _disk_kind(path: Path, named: bool) -> tuple[str, zipfile.ZipFile | None]:
+    """("return" | "other", None) or ("archive", the open archive) for a file on disk.
+
+    Files named on the command line are always inputs; in folders, files ending in a return
+    suffix are returns, and `.zip` files or files without a suffix are looked inside.
+    """
+    suffix = path.suffix.lower()
+    if suffix in RETURN_SUFFIXES:
+        return "return", None
+    if suffix in (ARCHIVE_SUFFIX, ""):
+        archive = _open_zip(path)
+        if archive is not None and not _holds_workbook(archive):
+            return "archive", archive
+        if archive is not None:
+            archive.close()
+            return "return", None
+        if suffix == ARCHIVE_SUFFIX:
+            return "return", None  # a damaged archive is reported, not ignored
+    return ("return" if named else "other"), None
+
+
+def _open_zip(file) -> zipfile.ZipFile | None:
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = sorted(i.filename for i in archive.infolist() if not i.is_dir())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        found.sources.append(Source(display, str(path)))  # read and reported as not-xlsx
-        return
-    for name in names:
-        member_display = f"{display}!{name}"
-        reason = skip_reason(name)
-        if reason:
-            found.skipped.append(Skipped(member_display, reason))
-        elif name.lower().endswith(RETURN_SUFFIXES):
-            found.sources.append(Source(member_display, str(path), name))
-        else:
-            found.ignored += 1
+        return zipfile.ZipFile(file)
+    except Exception:  # not a zip, damaged, unreadable: the caller decides
+        return None
 
+
+def _holds_workbook(archive: zipfile.ZipFile) -> bool:
+    """An Office Open XML workbook (or an OpenDocument spreadsheet), not an archive of files."""
+    names = {name.replace("\\", "/").lower() for name in archive.namelist()}
+    return all(part in names for part in _WORKBOOK_PARTS) or {"mimetype", "content.xml"} <= names
+
+
+def _starts_as_zip(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    with archive.open(info) as handle:
+        return handle.read(4) == _ZIP_MAGIC
 
 
 def write_csv(path: str | Path, columns: tuple[str, ...], rows: Iterable[list]) -> None:

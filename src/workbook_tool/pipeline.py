@@ -18,7 +18,7 @@ from .consolidate import (
     consolidate,
     read_all,
 )
-from .files import discover
+from .files import discover, display_name
 from .generate import default_jobs
 from .reader import Limits
 from .roster import School
@@ -26,6 +26,7 @@ from .rubric import Rubric
 from .summary import preload_exports, write_outputs
 
 _SHOWN_AT_MOST = 12
+_NAMED_AT_MOST = 5  # skipped and ignored files named on the terminal
 
 
 @dataclass
@@ -46,7 +47,8 @@ class Report:
             "problems": [p.to_dict() for p in run.problems],
             "skipped": [{"file": s.display, "reason": s.reason} for s in run.discovery.skipped],
             "ignored": run.discovery.ignored,
-            "outputs": {name: str(path) for name, path in self.outputs.items()},
+            "ignored_files": list(run.discovery.ignored_files),
+            "outputs": {name: display_name(str(path)) for name, path in self.outputs.items()},
         }
 
     def render(self) -> str:
@@ -67,15 +69,22 @@ class Report:
         warned = sum(1 for r in run.rows if r.status == ACCEPTED_WITH_WARNINGS)
         if warned:
             lines.append(f"  {warned} accepted return(s) have warnings: see problems.csv")
-        if run.discovery.skipped:
-            lines.append(f"  skipped {len(run.discovery.skipped)} lock or hidden file(s): "
-                         + ", ".join(s.display for s in run.discovery.skipped[:_SHOWN_AT_MOST]))
-        if run.discovery.ignored:
-            lines.append(f"  ignored {run.discovery.ignored} other file(s)")
+        skipped = run.discovery.skipped
+        if skipped:
+            named = [f"{s.display} ({s.reason})" for s in skipped]
+            lines.append(f"  skipped {len(skipped)} file(s): {_first_few(named)}")
+        ignored = run.discovery.ignored_files
+        if ignored:
+            lines.append(f"  ignored {len(ignored)} other file(s): {_first_few(ignored)}")
         accepted = counts[ACCEPTED] + counts[ACCEPTED_WITH_WARNINGS]
         lines.append(f"{accepted} of {len(run.roster)} schools consolidated. Wrote:")
-        lines.extend(f"  {path}" for path in self.outputs.values())
+        lines.extend(f"  {display_name(str(path))}" for path in self.outputs.values())
         return "\n".join(lines)
+
+
+def _first_few(names: list[str], at_most: int = _NAMED_AT_MOST) -> str:
+    extra = len(names) - at_most
+    return ", ".join(names[:at_most]) + (f" and {extra} more" if extra > 0 else "")
 
 
 def run_consolidation(rubric: Rubric, roster: list[School], inputs: list[str], out: Path,

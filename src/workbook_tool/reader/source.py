@@ -1,51 +1,74 @@
-"""Reading a return from disk or from a member of a zip archive: bytes in, never written."""
+"""Reading a return from disk or from a member of a zip archive: bytes in, never written.
+
+Whatever goes wrong while reading one file becomes that file's problem: `read_file` never
+raises, so one file cannot stop a consolidation.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import zipfile
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from ..files import NESTED_BYTES, Entry, display_name
 from ..problems import Problem
 from ..rubric import Rubric
 from .model import ReturnResult
 from .preflight import Limits
 
 DEFAULT_LIMITS = Limits()
+_ENCRYPTED = ("the zip archive protects this file with a password; unzip it with the password "
+              "and send the workbook itself")
+
+
+class _Unread(Exception):
+    """The file cannot be read; `code` is a problems.CODES key, the message says why."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 def read_file(
     path: str | Path, rubric: Rubric, limits: Limits = DEFAULT_LIMITS, display: str | None = None,
-    member: str = "",
+    member: str | tuple[Entry, ...] = "",
 ) -> ReturnResult:
     """Read a return from disk (read once, never written); `display` names it in problems.
 
-    With `member`, the return is that member of the zip archive at `path`. A member over the
-    size limit is not inflated further (it may be a bomb), so its sha256 covers only the
-    part read.
+    With `member`, the return is inside the zip archive at `path`: a member name, or the chain
+    of entries to open in turn (an archive inside the archive, outermost first). A member over
+    the size limit is not inflated further (it may be a bomb), so its sha256 covers only the
+    part read. Never raises: a file that cannot be read is an `unreadable`, `encrypted` or
+    `too-large` problem.
     """
-    file = display if display is not None else str(path)
-    digest = hashlib.sha256()
+    file = display if display is not None else display_name(str(path))
     try:
-        with _open(path, member) as handle:
-            data = handle.read(limits.max_file_bytes + 1)
-            digest.update(data)
-            oversized = len(data) > limits.max_file_bytes
-            size = len(data)
-            if oversized and not member:  # hash the rest without holding it
-                while chunk := handle.read(2**20):
-                    digest.update(chunk)
-                    size += len(chunk)
-    except (OSError, zipfile.BadZipFile, KeyError, EOFError, zlib.error) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        result = ReturnResult(file=file, sha256="")
-        message = f"the file could not be read ({reason})"
-        result.problems.append(Problem(file, "unreadable", message))
-        return result
+        return _read(path, file, rubric, limits, member)
+    except _Unread as unread:
+        return _failed(file, unread.code, unread.message)
+    except BaseException as exc:  # anything else about this one file: its problem, not a crash
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
+        return _failed(file, "unreadable", f"the file could not be read ({_reason(exc)})")
+
+
+def _read(path: str | Path, file: str, rubric: Rubric, limits: Limits,
+          member: str | tuple[Entry, ...]) -> ReturnResult:
+    digest = hashlib.sha256()
+    with _open(path, member) as handle:
+        data = handle.read(limits.max_file_bytes + 1)
+        digest.update(data)
+        oversized = len(data) > limits.max_file_bytes
+        size = len(data)
+        if oversized and not member:  # hash the rest without holding it
+            while chunk := handle.read(2**20):
+                digest.update(chunk)
+                size += len(chunk)
     if oversized:
         result = ReturnResult(file=file, sha256=digest.hexdigest())
         limit = f"{limits.max_file_bytes / 2**20:.1f} MiB"
@@ -60,13 +83,65 @@ def read_file(
     return read_bytes(data, file, rubric, limits, digest.hexdigest())
 
 
+def _failed(file: str, code: str, message: str) -> ReturnResult:
+    result = ReturnResult(file=file, sha256="")
+    result.problems.append(Problem(file, code, display_name(message)))
+    return result
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror  # without the file name, which the problem already gives
+    detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
 @contextlib.contextmanager
-def _open(path: str | Path, member: str) -> Iterator[BinaryIO]:
+def _open(path: str | Path, member: str | tuple[Entry, ...]) -> Iterator[BinaryIO]:
     if not member:
         with open(path, "rb") as handle:
             yield handle
         return
-    with zipfile.ZipFile(path) as archive, archive.open(member) as handle:
-        yield handle
+    chain = (member,) if isinstance(member, str) else member
+    with open(path, "rb") as raw, zipfile.ZipFile(raw) as archive:
+        for entry in chain[:-1]:  # archives inside the archive: each one read into memory
+            archive = zipfile.ZipFile(io.BytesIO(_nested_bytes(archive, entry)))
+        info = _info(archive, chain[-1])
+        with archive.open(info) as handle:
+            yield handle
 
 
+def _info(archive: zipfile.ZipFile, entry: str | Entry) -> zipfile.ZipInfo:
+    """The entry's ZipInfo, checked before anything is inflated."""
+    if isinstance(entry, str):
+        info = archive.getinfo(entry)
+    else:
+        if entry.refused:
+            raise _Unread(*entry.refused)
+        infos = archive.infolist()
+        info = infos[entry.index] if entry.index < len(infos) else None
+        if info is None or info.filename != entry.name:
+            raise _Unread("unreadable", "the archive changed while it was being read; "
+                                        "run the consolidation again")
+    if info.flag_bits & 0x1:
+        raise _Unread("encrypted", _ENCRYPTED)
+    if info.compress_type not in _INFLATABLE:
+        method = zipfile.compressor_names.get(info.compress_type, f"method {info.compress_type}")
+        raise _Unread("unreadable", f"the zip archive stores this file with a compression "
+                                    f"method this tool cannot unpack ({method}); unzip it with "
+                                    "your usual program and send the workbook itself")
+    return info
+
+
+_INFLATABLE = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+
+
+def _nested_bytes(archive: zipfile.ZipFile, entry: str | Entry) -> bytes:
+    info = _info(archive, entry)
+    with archive.open(info) as handle:
+        data = handle.read(NESTED_BYTES + 1)
+    if len(data) > NESTED_BYTES:
+        raise _Unread("too-large", f"the archive holding this file unpacks to more than "
+                                   f"{NESTED_BYTES // 2**20} MiB; unzip it and send the returns "
+                                   "inside")
+    return data
