@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .problems import NothingDone
 from .roster import RosterError, load_roster
 from .rubric import Rubric, RubricError, load_rubric
 
@@ -43,6 +44,8 @@ def friendly(func: Callable) -> Callable:
                 click.echo(f"Error: roster {exc.path}: {problem}", err=True)
             sys.exit(EXIT_USAGE)
         except Abort as exc:
+            fail(str(exc))
+        except NothingDone as exc:
             fail(str(exc))
         except BrokenPipeError:  # `workbook-tool ... | head` closed the pipe: not an error
             sys.stderr.close()

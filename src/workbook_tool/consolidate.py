@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from .files import Discovery, Source
-from .problems import ERROR, Problem
+from .problems import ERROR, NothingDone, Problem
 from .reader import Limits, read_file
 from .reader.model import Answer, ReturnResult
 from .roster import School
@@ -108,8 +108,21 @@ def _read(source: Source) -> ReturnResult:
 
 
 def read_one(source: Source, rubric: Rubric, limits: Limits) -> ReturnResult:
-    """Read one source; an unreadable file becomes a problem, never an exception."""
-    return read_file(source.path, rubric, limits, display=source.display, member=source.member)
+    """Read one source; an unreadable file becomes a problem, never an exception.
+
+    The reader already turns what it expects into problems; this is the last guard, so
+    that one return nobody foresaw cannot stop every other school's consolidation.
+    """
+    try:
+        return read_file(source.path, rubric, limits, display=source.display,
+                         member=source.member)
+    except Exception as exc:
+        result = ReturnResult(file=source.display, sha256="")
+        detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+        result.problems.append(Problem(source.display, "unreadable",
+                                       f"the file could not be read ({reason})"))
+        return result
 
 
 def read_all(sources: list[Source], rubric: Rubric, limits: Limits, jobs: int = 1,
@@ -256,15 +269,57 @@ class PackedAnswers(Sequence[Answer]):
 
 # -- statuses -----------------------------------------------------------------------
 
+class SeveralCycles(NothingDone):
+    """Without --cycle the returns must agree on one cycle: nothing is consolidated."""
+
+    def __init__(self, files_per_cycle: dict[str, int]):
+        self.files_per_cycle = files_per_cycle
+        listed = ", ".join(f"{_cycle_name(c)}: {n} file{'s' if n != 1 else ''}"
+                           for c, n in sorted(files_per_cycle.items()))
+        super().__init__(
+            f"the returns belong to {len(files_per_cycle)} cycles ({listed}); choose the one "
+            "to consolidate with --cycle"
+        )
+
+
+def _cycle_name(cycle: str, prefix: str = "") -> str:
+    return f"{prefix}'{cycle}'" if cycle else "no cycle"
+
+
+def _names_a_school(result: ReturnResult) -> bool:
+    """Did reading get as far as a return's own identity (a workbook of this tool)?"""
+    return bool(result.school_id) and result.format_version is not None and not any(
+        p.code == "not-a-return" for p in result.problems)
+
+
+def cycles_of(results: Iterable[ReturnResult]) -> dict[str, int]:
+    """How many returns name each cycle (the empty cycle included)."""
+    counted: dict[str, int] = defaultdict(int)
+    for result in results:
+        if _names_a_school(result):
+            counted[result.cycle] += 1
+    return dict(counted)
+
+
 def consolidate(results: list[ReturnResult], rubric: Rubric, roster: list[School],
                 cycle: str = "", discovery: Discovery | None = None) -> Consolidation:
-    """Give every return its status and add the roster's missing schools."""
+    """Give every return its status and add the roster's missing schools.
+
+    Without `cycle`, the returns must all name one cycle, else SeveralCycles is raised
+    before anything is decided.
+    """
+    if not cycle:
+        found = cycles_of(results)
+        if len(found) > 1:
+            raise SeveralCycles(found)
     run = Consolidation(rubric, roster, discovery=discovery or Discovery(), cycle=cycle)
     for result in results:
         _check_against_roster(result, run, cycle)
+    # Versions of one school's return for this cycle: a rejected one counts too, so that a
+    # school's later, broken version never leaves the earlier one silently accepted.
     by_school: dict[str, list[ReturnResult]] = defaultdict(list)
     for result in results:
-        if result.ok and result.school_id:
+        if _names_a_school(result) and (not cycle or result.cycle == cycle):
             by_school[result.school_id].append(result)
     status = {id(r): _status(r) for r in results}
     for school_id, group in by_school.items():
@@ -296,7 +351,7 @@ def _status(result: ReturnResult) -> str:
 
 
 def _check_against_roster(result: ReturnResult, run: Consolidation, cycle: str) -> None:
-    if not result.school_id or any(p.code == "not-a-return" for p in result.problems):
+    if not _names_a_school(result):
         return
     if run.school(result.school_id) is None:
         result.problems.append(Problem(
@@ -307,15 +362,27 @@ def _check_against_roster(result: ReturnResult, run: Consolidation, cycle: str) 
     if cycle and result.cycle != cycle:
         result.problems.append(Problem(
             result.file, "wrong-cycle",
-            f"The workbook is for cycle '{result.cycle}', this consolidation is for '{cycle}'.",
+            f"The workbook is for {_cycle_name(result.cycle, 'cycle ')}, this consolidation "
+            f"is for cycle '{cycle}'.",
             school_id=result.school_id,
         ))
 
 
+# Problems that say where a copy was found, not what the school answered.
+_NOT_CONTENT = frozenset({"macros-ignored", "duplicate", "conflict"})
+
+
 def _content_key(result: ReturnResult) -> str:
-    """Returns with the same answers are copies of one return, whatever their bytes."""
-    text = repr([(a.indicator_id, a.level, a.evidence, a.next_steps, a.priority)
-                 for a in result.answers])
+    """Returns with the same answers (and the same problems in them) are copies of one
+    return, whatever their bytes: a copy saved again by a spreadsheet program differs in
+    bytes only. A return whose answers were never read is compared by its bytes."""
+    answers = [(a.indicator_id, a.level, a.label, a.evidence, a.next_steps, a.priority)
+               for a in result.answers]
+    if not answers:
+        return "bytes:" + result.sha256
+    found = sorted((p.code, p.sheet, p.cell, p.message) for p in result.problems
+                   if p.code not in _NOT_CONTENT)
+    text = repr((result.cycle, answers, found))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -324,11 +391,16 @@ def _copies_and_conflicts(school_id: str, group: list[ReturnResult], status: dic
         return
     keys = {_content_key(r) for r in group}
     if len(keys) == 1:
-        first = group[0]
-        for copy in group[1:]:
+        # Identical copies: the first that can be accepted is used (copies differ at most in
+        # where they were found), the others are duplicates of it.
+        used = next((r for r in group if r.ok), group[0])
+        for copy in group:
+            if copy is used:
+                continue
+            fate = "that one is used" if used.ok else "that one is reported"
             copy.problems.append(Problem(
                 copy.file, "duplicate",
-                f"An identical copy of {first.file} for school '{school_id}'; that one is used.",
+                f"An identical copy of {used.file} for school '{school_id}'; {fate}.",
                 school_id=school_id,
             ))
             status[id(copy)] = DUPLICATE

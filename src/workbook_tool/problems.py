@@ -116,7 +116,9 @@ CODES: dict[str, Code] = {
         ),
         Code(
             "text-too-long", WARNING,
-            "A text is longer than the 32,767 characters Excel keeps in a cell; it was kept whole.",
+            "A text is longer than the 32,767 characters an Excel cell holds (counted as "
+            "Excel counts them: an emoji counts two); district_summary.xlsx shows its first "
+            "32,767, and ratings.csv and ratings.parquet keep it whole.",
             "Shorten the text; Excel would cut it when the workbook is saved again.",
         ),
         Code(
@@ -147,6 +149,10 @@ CODES: dict[str, Code] = {
         ),
     )
 }
+
+
+class NothingDone(Exception):
+    """A run that must stop before it writes anything: one sentence for the user, exit 2."""
 
 
 @dataclass(frozen=True)
