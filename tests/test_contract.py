@@ -8,6 +8,7 @@ changed along with it.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -191,6 +192,35 @@ def test_every_command_and_option_is_documented():
         for option in long_and_short(command):
             assert f"`{option}" in text, (path, option)
     assert "`workbook-tool --version`" in section("## Commands")
+
+
+def json_keys(text: str) -> list[str]:
+    return re.findall(r"`([a-z_0-9]+)`", text)
+
+
+def test_json_documents_have_the_documented_keys(tmp_path):
+    returns = ROOT / "samples" / "returns"
+    one = sorted(returns.glob("*.xlsx"))[0]
+    checked = CliRunner().invoke(main, ["check", str(one), "--json"])
+    (report,) = json.loads(checked.stdout)["files"]
+    fixed = ["file", "sha256", "school_id", "school_name", "cycle", "ok", "rated", "total",
+             "errors", "warnings", "problems"]
+    assert list(report) == fixed
+    documented = bullet(section("### `workbook-tool check"), "`--json`")
+    assert [k for k in json_keys(documented) if k in fixed] == fixed
+
+    result = CliRunner().invoke(main, ["consolidate", str(returns), "--roster",
+                                       str(ROOT / "samples" / "roster.csv"), "--out",
+                                       str(tmp_path / "out"), "--json"])
+    document = json.loads(result.stdout)
+    fixed = ["rubric", "cycle", "counts", "returns", "problems", "skipped", "ignored",
+             "ignored_files", "outputs"]
+    assert list(document) == fixed
+    assert list(document["rubric"]) == ["id", "version", "fingerprint"]
+    assert list(document["returns"][0]) == list(RETURNS)
+    assert set(document["problems"][0]) == set(PROBLEMS)  # the same fields, in any order
+    documented = bullet(section("### `workbook-tool consolidate"), "`--json`")
+    assert [k for k in json_keys(documented) if k in fixed] == fixed
 
 
 def test_exit_codes_are_documented():
