@@ -213,3 +213,41 @@ def test_several_cycles_with_json_prints_no_document(tmp_path):
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.startswith("Error: the returns belong to 2 cycles")
+
+
+def crash_on_boom(source):
+    """A worker's read that dies the way a crash in a native library kills a process."""
+    import os
+
+    import workbook_tool.consolidate as consolidate_module
+
+    if source.display.endswith("boom.xlsx"):
+        os._exit(70)
+    return consolidate_module.read_one(source, consolidate_module._worker["rubric"],
+                                       consolidate_module._worker["limits"])
+
+
+def test_a_file_that_kills_its_worker_is_that_files_problem(tmp_path, monkeypatch):
+    import workbook_tool.consolidate as consolidate_module
+
+    monkeypatch.setattr(consolidate_module, "_read", crash_on_boom)
+    returns = tmp_path / "returns"
+    good = make_return(answers=answers())
+    for i in range(9):  # enough files for worker processes
+        write(returns, f"a{i}.xlsx", good)
+    write(returns, "boom.xlsx", good)
+    write(returns, "c_beta.xlsx", make_return(school=BETA, answers=answers()))
+    roster = tmp_path / "roster.csv"
+    roster.write_text("school_id,school_name\nS1,Alpha School\nS2,Beta School\n",
+                      encoding="utf-8")
+    result = CliRunner().invoke(main, [
+        "consolidate", str(returns), "--roster", str(roster), "--out", str(tmp_path / "out"),
+        "--rubric", str(SMALL_RUBRIC), "--jobs", "2", "--quiet"])
+    assert result.exit_code == 1, result.output
+    text = (tmp_path / "out" / "returns.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    assert [(r["file"].rsplit("/", 1)[-1], r["status"]) for r in rows] == [
+        *[(f"a{i}.xlsx", "accepted" if i == 0 else "duplicate") for i in range(9)],
+        ("boom.xlsx", "rejected"), ("c_beta.xlsx", "accepted")]
+    problems = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8")
+    assert "boom.xlsx,,,,unreadable,error,the reader's worker process stopped" in problems

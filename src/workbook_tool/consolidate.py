@@ -15,6 +15,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 
 from .files import Discovery, Source
@@ -140,21 +141,66 @@ def read_all(sources: list[Source], rubric: Rubric, limits: Limits, jobs: int = 
             if progress:
                 progress(1)
         return
-    chunk = max(1, min(16, len(sources) // (jobs * 8)))
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(rubric, limits)) as pool:
-        # map() submits every task: the worker processes are all forked when it returns, so
-        # a thread started now cannot be caught mid-import by a fork.
-        results = pool.map(_read, sources, chunksize=chunk)
-        helper = None
-        if while_reading is not None:
+    helper = None
+
+    def started() -> None:
+        nonlocal helper
+        if while_reading is not None and helper is None:
             helper = threading.Thread(target=while_reading, daemon=True)
             helper.start()
-        for result in results:
-            yield _share_strings(result, spill)
-            if progress:
-                progress(1)
+
+    def settled() -> None:  # no thread may be mid-import when a new pool forks
         if helper is not None:
             helper.join()
+
+    for result in _pooled(sources, rubric, limits, jobs, started, settled):
+        yield _share_strings(result, spill)
+        if progress:
+            progress(1)
+    if helper is not None:
+        helper.join()
+
+
+def _pooled(sources: list[Source], rubric: Rubric, limits: Limits, jobs: int,
+            started: Callable[[], None], settled: Callable[[], None]) -> Iterator[ReturnResult]:
+    """Results in input order from worker processes, whatever a file does to a worker.
+
+    A file that kills its worker (a crash in a native library) breaks the whole pool. The
+    rest is then read again one file at a time in a single worker, which tells exactly
+    which file it was: that file becomes an `unreadable` problem and reading goes on at
+    full speed.
+    """
+    fast = (jobs, max(1, min(16, len(sources) // (jobs * 8))))
+    workers, chunk = fast
+    done = 0
+    while done < len(sources):
+        try:
+            with ProcessPoolExecutor(workers, initializer=_init_worker,
+                                     initargs=(rubric, limits)) as pool:
+                # map() submits every task: the worker processes are all forked when it
+                # returns, so a thread started now cannot be caught mid-import by a fork.
+                results = pool.map(_read, sources[done:], chunksize=chunk)
+                started()
+                for result in results:
+                    yield result
+                    done += 1
+        except BrokenProcessPool:
+            settled()
+            if (workers, chunk) != (1, 1):
+                workers, chunk = 1, 1
+                continue
+            yield _crashed(sources[done])
+            done += 1
+            workers, chunk = fast
+
+
+def _crashed(source: Source) -> ReturnResult:
+    result = ReturnResult(file=source.display, sha256="")
+    result.problems.append(Problem(
+        source.display, "unreadable",
+        "the reader's worker process stopped while reading this file (a crash in a library "
+        "it uses); the file may be damaged: save it again from Excel or LibreOffice"))
+    return result
 
 
 def _share_strings(result: ReturnResult, spill: TextSpill | None = None) -> ReturnResult:
