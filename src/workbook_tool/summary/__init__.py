@@ -5,17 +5,37 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..consolidate import Consolidation
-from ..files import staged
-from .exports import PROBLEMS_CSV, RATINGS_CSV, RETURNS_CSV, preload_exports, write_exports
+from ..staging import recover, staged
+from .exports import (
+    PROBLEMS_CSV,
+    RATINGS_CSV,
+    RATINGS_PARQUET,
+    RETURNS_CSV,
+    preload_exports,
+    write_exports,
+)
 from .workbook import SUMMARY_XLSX, write_summary_workbook
 
-__all__ = ["PROBLEMS_CSV", "RATINGS_CSV", "RETURNS_CSV", "SUMMARY_XLSX", "preload_exports",
-           "write_outputs"]
+__all__ = ["OUTPUTS", "PROBLEMS_CSV", "RATINGS_CSV", "RETURNS_CSV", "SUMMARY_XLSX",
+           "preload_exports", "recover_outputs", "write_outputs"]
+
+# Every file a consolidation may write. One that a run does not write (ratings.parquet
+# without pyarrow) is removed with the previous set, so no stale file outlives its run.
+OUTPUTS = (SUMMARY_XLSX, RATINGS_CSV, RETURNS_CSV, PROBLEMS_CSV, RATINGS_PARQUET)
+
+
+def recover_outputs(out: Path) -> str:
+    """Finish or discard the commit of a run that was interrupted writing into `out`."""
+    return recover(out, OUTPUTS)
 
 
 def write_outputs(run: Consolidation, out: Path, inputs: list[str]) -> dict[str, Path]:
-    """Write every output into `out`; they replace the previous run's only all together."""
-    with staged(out) as staging:
+    """Write every output into `out`; they replace the previous run's only all together.
+
+    An interrupted earlier run is first finished or discarded (staging.recover), then the
+    new set is staged and committed: a crash at any point leaves one whole set.
+    """
+    with staged(out, OUTPUTS) as staging:
         # The summary first: its working memory is freed before the exports' Arrow buffers
         # (ratings.parquet) are taken, so the two peaks do not add up.
         write_summary_workbook(run, staging.path(SUMMARY_XLSX), inputs)
