@@ -241,9 +241,11 @@ class _Reader:
                 level, label = rating.level, rating.label
                 if rating.status == "invalid":
                     self.broken.add(ind_id)
+                    shown = (f"the error value {value}" if isinstance(value, values.ErrorValue)
+                             else values.quote(value, known="".join(self.rubric.labels)))
                     self.problem(
                         "invalid-rating",
-                        f"{what} is {values.quote(value)}, which is not one of the levels "
+                        f"{what} is {shown}, which is not one of the levels "
                         f"({', '.join(self.rubric.labels)})",
                         sheet, cell,
                     )
@@ -255,7 +257,14 @@ class _Reader:
                         sheet, cell,
                     )
                 continue
-            if kind == "priority":
+            if isinstance(value, values.ErrorValue):  # kept as the text the cell showed
+                text = str(value)
+                self.problem(
+                    "error-value",
+                    f"{what} shows the error value {text}; it was kept as that text",
+                    sheet, cell,
+                )
+            elif kind == "priority":
                 text, valid = values.priority_of(value)
                 if not valid:
                     self.problem(
@@ -266,13 +275,9 @@ class _Reader:
                     )
             else:
                 text = values.text_of(value)
-            if len(text) > values.EXCEL_MAX_TEXT:
-                self.problem(
-                    "text-too-long",
-                    f"{what} is {len(text):,} characters long, more than the "
-                    f"{values.EXCEL_MAX_TEXT:,} Excel keeps in a cell; it was kept whole",
-                    sheet, cell,
-                )
+            too_long = values.too_long(text)
+            if too_long:
+                self.problem("text-too-long", f"{what} {too_long}", sheet, cell)
             texts[kind] = text
         return Answer(ind_id, level, label, **texts)
 

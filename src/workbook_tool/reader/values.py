@@ -3,6 +3,12 @@
 A sheet is only handed to calamine after a byte scan of its XML bounds the grid calamine
 would allocate. Formulas are found with a cheap byte scan too; only a sheet that holds
 formulas is parsed (defusedxml iterparse) to learn exactly which cells they are in.
+
+A cell's value is what the person saw. Text stays as it is (the common path, untouched).
+A number, date, boolean or error value is rendered from the cell's raw XML with its number
+format applied (numformat.py), so 0.87 formatted "0%" reads "87%" and a 19-digit integer
+keeps every digit. calamine reads an error value (#N/A) as an empty cell, so a sheet whose
+XML holds an error cell (t="e") is looked at more closely.
 """
 
 from __future__ import annotations
@@ -10,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import posixpath
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,10 +27,11 @@ from python_calamine import CalamineWorkbook
 
 from .. import layout
 from ..rubric import Rubric
-from .locate import Book, SheetInfo, local
-from .preflight import Limits, Package, Rejected
+from . import numformat
+from .locate import Book, SheetInfo, local, parse_xml
+from .preflight import WORKBOOK, Limits, Package, Rejected
 
-EXCEL_MAX_TEXT = 32_767  # characters Excel keeps in one cell
+EXCEL_MAX_TEXT = 32_767  # UTF-16 units Excel keeps in one cell (an emoji takes two)
 
 _DIMENSION = re.compile(
     rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{0,3})\$?([0-9]*)(?::\$?([A-Z]{0,3})\$?([0-9]*))?"'
@@ -32,7 +41,22 @@ _DIMENSION = re.compile(
 _TAG = re.compile(rb'<(c|row)(?:( r=")([A-Za-z]*)([0-9]*)"|[\s/>])')
 _PREFIXED_TAG = re.compile(rb":(?:c|row)[\s/>]")  # <x:c ...>: walked exactly instead
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
-_SPACES = re.compile(r"[\s\u200b\u2060\ufeff]+")
+_SPACES = re.compile(r"\s+")
+# Characters that show nothing between letters: zero-width space, non-joiner and joiner,
+# word joiner and invisible operators, BOM, soft hyphen, Mongolian vowel separator,
+# variation selectors. A rating holding them still reads as the level the person saw.
+# Bidi controls (U+200E/F, U+202A-E, U+2066-9, U+061C) are not among them: they change
+# the order in which text is shown, so what was seen may not be what is stored.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff\ufe00-\ufe0f]")
+# Letters that look blank: Hangul fillers, braille blank, combining grapheme joiner.
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f")
+_HIDDEN_CATEGORIES = frozenset(("Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"))
+_HALF_CODE = re.compile(r"<(?:U(?:\+[0-9A-F]{0,5})?)?$")
+_ERROR_CELL = re.compile(rb"""\st\s*=\s*["']e["']""")
+_CELL_XML = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_ATTRIBUTE = re.compile(rb"""([\w:]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</")
+_DATE1904 = re.compile(rb"""date1904\s*=\s*["'](?:1|true)["']""")
 _LEVEL_TEXT = re.compile(r"(?:level\s*)?([0-9]{1,3})(?:\.0*)?(?:\s*[-–—:.)=]\s*|\s+)?(.*)")
 
 Cell = tuple[int, int]
@@ -117,9 +141,15 @@ def formula_cells(xml: bytes) -> set[Cell]:
     return {(row, col) for row, col, formula in _walk(xml, formulas=True) if formula}
 
 
+class ErrorValue(str):
+    """The text of a spreadsheet error value held by a cell: "#N/A", "#DIV/0!", ..."""
+
+
 @dataclass(frozen=True)
 class CellValue:
-    value: object  # as calamine gives it: "" for an empty cell
+    # Text as stored; a number, date or boolean as the cell showed it (its number format
+    # applied); an error value as an ErrorValue; "" for an empty cell.
+    value: object
     formula: bool  # the cell holds a formula; `value` is its cached result
     merged_into: str  # "G3:G4" when a merged range covers the cell and starts elsewhere
 
@@ -130,13 +160,42 @@ def split(cell: str) -> Cell:
 
 
 class _Loaded:
-    __slots__ = ("formulas", "merges", "rows", "xml")
+    __slots__ = ("cells", "errors", "formulas", "merges", "rows", "xml")
 
     def __init__(self, xml: bytes, rows: list[list], merges: list[tuple[Cell, Cell]]):
         self.xml = xml
         self.rows = rows
         self.merges = merges
         self.formulas: set[Cell] | None = None if _FORMULA.search(xml) else set()
+        self.errors = _ERROR_CELL.search(xml) is not None  # any error value (t="e")?
+        self.cells: dict[Cell, tuple[dict[bytes, bytes], bytes | None]] | None = None
+
+    def raw(self, row: int, col: int) -> tuple[dict[bytes, bytes], bytes | None] | None:
+        """(attributes, <v> text) of a cell from the sheet's XML, or None if not found.
+
+        Built on first use, only for sheets with a cell whose value is not text.
+        """
+        if self.cells is None:
+            self.cells = _raw_cells(self.xml)
+        return self.cells.get((row, col))
+
+
+def _raw_cells(xml: bytes) -> dict[Cell, tuple[dict[bytes, bytes], bytes | None]]:
+    """Every cell with an r= reference: its attributes and the text of its <v>."""
+    cells = {}
+    for match in _CELL_XML.finditer(xml):
+        attributes = {key.rpartition(b":")[2]: double if double is not None else single
+                      for key, double, single in _ATTRIBUTE.findall(match.group(1))}
+        ref = attributes.get(b"r")
+        if ref is None:
+            continue
+        try:
+            position = parse_position(ref.decode("ascii"))
+        except (ValueError, UnicodeDecodeError):
+            continue
+        v = _V.search(match.group(2)) if match.group(2) else None
+        cells.setdefault(position, (attributes, v.group(1) if v else None))
+    return cells
 
 
 class Sheets:
@@ -152,6 +211,7 @@ class Sheets:
             message = f"the workbook could not be opened ({_why(exc)})"
             raise Rejected("unreadable", message) from None
         self._loaded: dict[str, _Loaded] = {}
+        self._formats: tuple[list[str], bool] | None = None  # (code per style, date1904)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):  # already closed
@@ -215,7 +275,90 @@ class Sheets:
                 merged = f"{layout.cell_ref(r0, c0)}:{layout.cell_ref(r1, c1)}"
                 break
         formula = formulas and (row, col) in (loaded.formulas or ())
+        if value.__class__ is not str:  # a number, date or boolean: as the cell shows it
+            value = self._shown(loaded, row, col, value)
+        elif not value and loaded.errors:  # calamine reads an error value as empty
+            value = self._error(loaded, row, col)
         return CellValue(value, formula, merged)
+
+    def _error(self, loaded: _Loaded, row: int, col: int) -> str:
+        raw = loaded.raw(row, col)
+        if raw is None or raw[0].get(b"t") != b"e":
+            return ""
+        return ErrorValue(_xml_text(raw[1]) or "#N/A")
+
+    def _shown(self, loaded: _Loaded, row: int, col: int, value: object) -> str:
+        """A non-text value as the person saw it in the cell."""
+        raw = loaded.raw(row, col)
+        if raw is None or raw[1] is None:  # a cell without r= or <v>: calamine's value
+            return text_of(value)
+        attributes, v = raw
+        kind = attributes.get(b"t", b"n")
+        if kind == b"b":
+            return "TRUE" if v.strip() in (b"1", b"true") else "FALSE"
+        if kind == b"e":
+            return ErrorValue(_xml_text(v) or "#N/A")
+        if kind != b"n":  # an ISO date (t="d") or text: calamine read it right
+            return text_of(value)
+        codes, date1904 = self._number_formats()
+        style = attributes.get(b"s", b"0")
+        index = int(style) if style.isdigit() else 0
+        code = codes[index] if index < len(codes) else numformat.GENERAL
+        return numformat.shown(v.decode("ascii", "replace"), code, date1904)
+
+    def _number_formats(self) -> tuple[list[str], bool]:
+        """The format code of every cell style (cellXfs order), and the 1904 date system."""
+        if self._formats is None:
+            workbook = self.package.part(WORKBOOK) or b""
+            date1904 = _DATE1904.search(workbook) is not None
+            try:
+                codes = _style_formats(self.package)
+            except Exception:  # a damaged styles part: numbers shown as General
+                codes = []
+            self._formats = (codes, date1904)
+        return self._formats
+
+
+def _xml_text(raw: bytes | None) -> str:
+    text = (raw or b"").decode("utf-8", "replace").strip()
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace(
+        "&apos;", "'").replace("&amp;", "&")
+
+
+def _styles_part(package: Package) -> str:
+    """The styles part named by the workbook's relationships (xl/styles.xml as a rule)."""
+    rels = package.part("xl/_rels/workbook.xml.rels")
+    if rels is not None:
+        for element in parse_xml(package, "xl/_rels/workbook.xml.rels").iter():
+            if element.get("Type", "").endswith("/styles"):
+                target = element.get("Target", "")
+                if target.startswith("/"):
+                    return target.lstrip("/")
+                return posixpath.normpath(posixpath.join("xl", target))
+    return "xl/styles.xml"
+
+
+def _style_formats(package: Package) -> list[str]:
+    part = _styles_part(package)
+    if package.part(part) is None:
+        return []
+    root = parse_xml(package, part)
+    custom: dict[int, str] = {}
+    codes: list[str] = []
+    for element in root:
+        if local(element.tag) == "numFmts":
+            for number_format in element:
+                with contextlib.suppress(ValueError):
+                    custom[int(number_format.get("numFmtId", ""))] = number_format.get(
+                        "formatCode", "")
+        elif local(element.tag) == "cellXfs":
+            for xf in element:
+                try:
+                    number = int(xf.get("numFmtId", "0"))
+                except ValueError:
+                    number = 0
+                codes.append(numformat.format_code(number, custom))
+    return codes
 
 
 def _why(exc: Exception) -> str:
@@ -249,8 +392,18 @@ def text_of(value: object) -> str:
 
 
 def fold(text: str) -> str:
-    """Case, runs of spaces (non-breaking too) and surrounding spaces don't count."""
+    """Case, runs of spaces (non-breaking too), surrounding spaces and characters that show
+    nothing (zero-width space, soft hyphen, BOM: see _INVISIBLE) don't count."""
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text)
     return _SPACES.sub(" ", text).strip().casefold()
+
+
+def excel_length(text: str) -> int:
+    """The length of `text` as Excel counts it: in UTF-16 units (an emoji counts two)."""
+    if len(text) <= EXCEL_MAX_TEXT // 2:  # short enough that no count can pass the limit
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
 
 
 @dataclass(frozen=True)
@@ -301,9 +454,37 @@ def priority_of(value: object) -> tuple[str, bool]:
     return text, False
 
 
-def quote(value: object, limit: int = 60) -> str:
-    text = text_of(value) if not isinstance(value, str) else value
-    text = text.replace("\n", " ")
+def quote(value: object, limit: int = 60, known: str | None = None) -> str:
+    """`value` in double quotes for a message, on one line, with every character that
+    shows nothing or looks like a space written as <U+200B>, so that "Advan<U+200B>cing"
+    never reads as a valid level. With `known` (the characters of the level labels), any
+    other non-ASCII character is spelled out too, so a look-alike letter (Cyrillic "а")
+    is seen for what it is."""
+    text = text_of(value) if not isinstance(value, str) else str(value)
+    if not (text.isascii() and text.isprintable()):
+        text = "".join(_visible(ch, known) for ch in text.replace("\r\n", "\n"))
     if len(text) > limit:
-        text = text[: limit - 1] + "…"
+        text = _HALF_CODE.sub("", text[: limit - 1]) + "…"  # never half a <U+XXXX>
     return f'"{text}"'
+
+
+def _visible(ch: str, known: str | None) -> str:
+    if ch in "\n\r\t":
+        return " "
+    if ch == " " or (ch.isascii() and ch.isprintable()):
+        return ch
+    category = unicodedata.category(ch)
+    if (category in _HIDDEN_CATEGORIES or category == "Zs" or ch in _BLANK_LOOKING
+            or _INVISIBLE.match(ch) or (known is not None and ch not in known)):
+        return f"<U+{ord(ch):04X}>"
+    return ch
+
+
+def too_long(text: str) -> str:
+    """Why `text` does not fit in an Excel cell, to follow "the evidence of 1.1"; or ""."""
+    length = excel_length(text)
+    if length <= EXCEL_MAX_TEXT:
+        return ""
+    return (f"is {length:,} characters long as Excel counts them, more than the "
+            f"{EXCEL_MAX_TEXT:,} an Excel cell holds: district_summary.xlsx shows its first "
+            f"{EXCEL_MAX_TEXT:,}, and ratings.csv and ratings.parquet keep it whole")

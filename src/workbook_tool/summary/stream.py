@@ -23,7 +23,8 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-XLSX_STRING_MAX = 32767
+XLSX_STRING_MAX = 32767  # UTF-16 units Excel keeps in a cell (an emoji takes two)
+_SURELY_FITS = XLSX_STRING_MAX // 2  # no text this long or shorter can be over the limit
 _CHUNK_ROWS = 2000
 _ZIP64_ROWS = 1_000_000  # past this many rows a sheet may pass 4 GiB: zip64 entry
 _NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
@@ -35,10 +36,24 @@ _ROW = re.compile(rb'<row r="([0-9]+)"')
 _DIMENSION = re.compile(rb'<dimension ref="([^"]*)"/>')
 
 
+def clip_text(text: str) -> str:
+    """`text` cut to the XLSX_STRING_MAX UTF-16 units Excel keeps, as Excel counts them.
+
+    The cut never splits a character: an emoji (two units) that would straddle the limit
+    is left out whole rather than leaving half of it, a lone surrogate, in the file.
+    """
+    if len(text) <= _SURELY_FITS:
+        return text
+    units = text.encode("utf-16-le")
+    if len(units) <= 2 * XLSX_STRING_MAX:
+        return text
+    # errors="ignore" drops the high surrogate whose pair the cut left behind.
+    return units[: 2 * XLSX_STRING_MAX].decode("utf-16-le", errors="ignore")
+
+
 def escape_text(text: str) -> str:
     """Cell text as XML character data, with Excel's _xHHHH_ escapes for control characters."""
-    if len(text) > XLSX_STRING_MAX:
-        text = text[:XLSX_STRING_MAX]
+    text = clip_text(text)
     if not _NEEDS_ESCAPE.search(text):
         return text
     text = _ESCAPED_ESCAPE.sub(r"_x005F\1", text)
@@ -48,6 +63,7 @@ def escape_text(text: str) -> str:
 
 
 def _string_cell(ref: str, style: str, text: str) -> str:
+    text = clip_text(text)
     body = escape_text(text)
     preserve = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{preserve}>{body}</t></is></c>'
@@ -180,7 +196,7 @@ def _write_sheet(out, frame: bytes, sheet: _Sheet) -> None:
                 continue
             if value.__class__ is str:
                 if (slow(value) or value[0].isspace() or value[-1].isspace()
-                        or len(value) > XLSX_STRING_MAX):
+                        or len(value) > _SURELY_FITS):
                     cells.append(_string_cell(f"{opens[col][6:]}{rs}", styles[col], value))
                 else:
                     cells.append(f"{opens[col]}{rs}{text_open[col]}{value}</t></is></c>")

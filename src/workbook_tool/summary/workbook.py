@@ -86,21 +86,38 @@ def write_summary_workbook(run: Consolidation, path: Path, inputs: list[str]) ->
     _listing(book, styles, stream, "Problems", PROBLEMS_COLUMNS, len(run.problems),
              lambda: problems_rows(run), [50, 12, 18, 8, 18, 9, 90])
     _data(book, stream, run, full_rows)
-    _clipped_note(book.get_worksheet_by_name("Overview"), styles, stream.clipped)
+    _clipped_note(book.get_worksheet_by_name("Overview"), styles, stream.clipped,
+                  _cut_texts(run))
     book.set_properties({"title": f"District summary: {run.rubric.title}",
                          "author": "workbook-tool"})
     book.close()
     stream.save(frame.getvalue(), path)
 
 
-def _clipped_note(overview, styles: _Styles, clipped: list[tuple[str, int, int]]) -> None:
-    """Say plainly which sheets could not hold every row (Excel's row limit)."""
-    if not clipped:
-        return
-    parts = [f"{name} shows {kept:,} of {total:,} rows" for name, total, kept in clipped]
-    overview.write_string(3, 0, "Excel's row limit: " + "; ".join(parts)
-                          + ". ratings.csv, problems.csv and ratings.parquet have every row.",
-                          styles.warning)
+def _clipped_note(overview, styles: _Styles, clipped: list[tuple[str, int, int]],
+                  cut_texts: int = 0) -> None:
+    """Say plainly what this workbook could not hold: rows past Excel's row limit, and
+    texts past the 32,767 characters (UTF-16 units) of a cell."""
+    notes = []
+    if clipped:
+        parts = [f"{name} shows {kept:,} of {total:,} rows" for name, total, kept in clipped]
+        notes.append("Excel's row limit: " + "; ".join(parts)
+                     + ". ratings.csv, problems.csv and ratings.parquet have every row.")
+    if cut_texts:
+        texts = "1 text is" if cut_texts == 1 else f"{cut_texts:,} texts are"
+        notes.append(
+            f"{texts} longer than the 32,767 characters an Excel cell holds: this workbook "
+            "shows the first 32,767 of each, and ratings.csv and ratings.parquet have them "
+            "whole (Problems lists each as text-too-long).")
+    if notes:
+        overview.write_string(3, 0, " ".join(notes), styles.warning)
+
+
+def _cut_texts(run: Consolidation) -> int:
+    """How many texts of accepted returns are too long for a cell: the reader warned about
+    each with text-too-long, and only accepted returns reach the sheets that cut them."""
+    return sum(1 for row in run.accepted for p in row.result.problems
+               if p.code == "text-too-long")
 
 
 def _rating_count(run: Consolidation) -> int:
@@ -127,9 +144,11 @@ def _overview(book, styles, run: Consolidation, rows: Rows, inputs: list[str]) -
     sheet.set_column(0, 0, 40)
     sheet.set_column(1, n + 3, 13)
     _title(sheet, styles, f"District summary: {rubric.title} {rubric.version}", n + 4)
+    from ..files import IGNORED_WHY, display_name
+
     built = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    sheet.write_string(1, 0, f"Built {built} by workbook-tool from: {', '.join(inputs)}",
-                       styles.note)
+    named = ", ".join(display_name(arg) for arg in inputs)
+    sheet.write_string(1, 0, f"Built {built} by workbook-tool from: {named}", styles.note)
     if run.cycle:
         sheet.write_string(2, 0, f"Cycle: {run.cycle}", styles.note)
 
@@ -155,13 +174,28 @@ def _overview(book, styles, run: Consolidation, rows: Rows, inputs: list[str]) -
          styles.percent),
         ("Indicators rated in accepted returns", rated, styles.number),
         ("Share of indicators rated", rated / total if total else 0, styles.percent),
-        ("Files skipped (lock or hidden files)", len(run.discovery.skipped), styles.number),
+        ("Files skipped (lock, hidden or already read)", len(run.discovery.skipped),
+         styles.number),
         ("Other files ignored", run.discovery.ignored, styles.number),
     ]
     for label, value, fmt in figures:
         sheet.write_string(row, 0, label, styles.text)
         sheet.write_number(row, 1, value, fmt)
         row += 1
+    # Every file not read, by name, beside the figures (the chart below them floats over
+    # the rows, so a long list goes to the right).
+    files = [(s.display, s.reason) for s in run.discovery.skipped]
+    files += [(name, IGNORED_WHY) for name in run.discovery.ignored_files]
+    if files:
+        col = n + 5
+        sheet.set_column(col, col, 50)
+        sheet.set_column(col + 1, col + 1, 40)
+        sheet.write_string(4, col, "Files not read", styles.heading)
+        sheet.write_string(5, col, "File", styles.header)
+        sheet.write_string(5, col + 1, "Why", styles.header)
+        for i, (name, why) in enumerate(files, start=6):
+            sheet.write_string(i, col, name, styles.text)
+            sheet.write_string(i, col + 1, why, styles.text)
     row += 1
     _level_distribution(book, sheet, styles, run, rows, row)
 

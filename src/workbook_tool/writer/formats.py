@@ -49,10 +49,12 @@ class Formats:
         self.cell_center = book.add_format({**boxed, "bold": True, "align": "center"})
         self.bold = book.add_format({**base, "bold": True})
         self.plain = book.add_format({**base})
-        self.input = book.add_format({**boxed, "locked": False, "bg_color": INPUT_FILL})
-        self.input_center = book.add_format(
-            {**boxed, "locked": False, "bg_color": INPUT_FILL, "align": "center", "bold": True}
-        )
+        # Input cells are text-formatted ("@"): what a person types (1.10, 87%, Mar-25, 00123)
+        # stays the text they typed instead of becoming a number or a date. A rating typed
+        # as "3" stays the text "3", which the reader normalises as before.
+        entry = {**boxed, "locked": False, "bg_color": INPUT_FILL, "num_format": "@"}
+        self.input = book.add_format(entry)
+        self.input_center = book.add_format({**entry, "align": "center", "bold": True})
         self.value = book.add_format({**boxed, "bold": True})
         self.number = book.add_format({**boxed, "align": "center"})
         self.percent = book.add_format({**boxed, "align": "center", "num_format": "0%"})
