@@ -1,11 +1,17 @@
 """The district's list of schools, from CSV or XLSX.
 
-Headers match case-insensitively, trimmed, with spaces equal to underscores. Every problem
-is collected with its row number so the coordinator fixes the roster in one pass.
+Headers match case-insensitively, trimmed, with spaces equal to underscores. Values are
+trimmed, and inner spaces are kept as typed. Every problem is collected with its row number
+so the coordinator fixes the roster in one pass.
+
+A row number is the row a spreadsheet shows when it opens the roster: blank rows count, and
+a CSV record whose quoted cell holds a line break is one row (so it can differ from the
+file's line number after such a cell).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass
@@ -13,7 +19,11 @@ from pathlib import Path
 
 REQUIRED = ("school_id", "school_name")
 OPTIONAL = ("network", "contact_name", "contact_email")
-_ENCODINGS = ("utf-8-sig", "cp1252")
+# Tried in turn on the bytes after any UTF-8 byte order mark: Excel on Windows writes
+# "CSV UTF-8" with a BOM, plain "CSV" in Windows-1252, and some tools put a BOM in front of
+# Windows-1252 text, so the BOM alone does not settle the encoding.
+_ENCODINGS = ("utf-8", "cp1252")
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # Excel's "Unicode Text"
 
 
 @dataclass(frozen=True)
@@ -48,21 +58,40 @@ def load_roster(path: str | Path) -> list[School]:
 
 
 def _csv_rows(data: bytes, name: str) -> list[list[str]]:
-    for encoding in _ENCODINGS:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 decodes almost anything
-        raise RosterError(name, ["the roster is neither UTF-8 nor Windows-1252 text"])
+    text = _decode(data, name)
     if "\x00" in text:
         raise RosterError(name, ["the roster is not a CSV or XLSX file"])
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text, newline=""), dialect)]
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        # One list per record, blank ones included ([]), so that index + 1 is the row number.
+        rows.extend(reader)
+    except csv.Error:  # a cell over the csv module's limit: almost always an unclosed quote
+        raise RosterError(name, [
+            f"row {len(rows) + 1}: this row cannot be read: a cell is longer than "
+            f"{csv.field_size_limit():,} characters, often because a quote (\") is never closed"
+        ]) from None
+    return rows
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data.startswith(_UTF16_BOMS):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise RosterError(name, ["the roster is not valid UTF-16 text"]) from None
+    body = data.removeprefix(codecs.BOM_UTF8)
+    for encoding in _ENCODINGS:
+        try:
+            return body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise RosterError(name, ["the roster is neither UTF-8 nor Windows-1252 text; save it "
+                             "again as CSV UTF-8 or as an Excel workbook"])
 
 
 def _xlsx_rows(data: bytes, name: str) -> list[list[str]]:
@@ -83,21 +112,26 @@ def _cell_text(value: object) -> str:
 
 
 def parse_rows(rows: list[list[str]], name: str) -> list[School]:
-    rows = [row for row in rows if any(str(c).strip() for c in row)]
-    if not rows:
+    """Schools from rows as a spreadsheet shows them: rows[0] is row 1, blank rows included.
+
+    The header is the first row that is not blank.
+    """
+    numbered = [(number, row) for number, row in enumerate(rows, start=1)
+                if any(str(c).strip() for c in row)]
+    if not numbered:
         raise RosterError(name, ["the roster is empty"])
-    header = [header_key(c) for c in rows[0]]
+    (header_number, header_row), body = numbered[0], numbered[1:]
+    header = [header_key(c) for c in header_row]
     missing = [col for col in REQUIRED if col not in header]
     if missing:
         found = ", ".join(h for h in header if h) or "none"
-        raise RosterError(
-            name, [f"row 1: missing column {', '.join(missing)} (found: {found})"]
-        )
+        raise RosterError(name, [f"row {header_number}: missing column {', '.join(missing)} "
+                                 f"(found: {found})"])
     index = {col: header.index(col) for col in REQUIRED + OPTIONAL if col in header}
     problems: list[str] = []
     schools: list[School] = []
     seen: dict[str, int] = {}
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in body:
         values = {col: _at(row, i) for col, i in index.items()}
         school_id = values["school_id"]
         if not school_id:
@@ -121,4 +155,5 @@ def parse_rows(rows: list[list[str]], name: str) -> list[School]:
 
 
 def _at(row: list[str], i: int) -> str:
-    return " ".join(str(row[i]).split()) if i < len(row) else ""
+    # Trimmed only: "Lincoln  High" keeps its two spaces, as typed.
+    return str(row[i]).strip() if i < len(row) else ""
