@@ -1,9 +1,9 @@
 """Outputs are replaced all together: a crash at any step leaves the old set or the new one.
 
 Crashes are made deterministic: the staging module's `os` is swapped for one whose k-th
-change to the disk (open, write, fsync, replace, unlink, mkdir, rmdir) raises, and so does
-every later one, as if the process had died there. For every k the test checks the folder,
-then lets the next run recover, and checks it again.
+change to the disk (makedirs, mkdir, open, write, fsync, replace, unlink, rmdir) raises,
+and so does every later one, as if the process had died there. For every k the test checks
+the folder, then lets the next run recover, and checks it again.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ class CrashingOS:
     `done` lists the changes that happened, as (function, last argument's file name).
     """
 
-    CHANGES = frozenset({"open", "write", "fsync", "replace", "unlink", "mkdir", "rmdir"})
+    CHANGES = frozenset({"makedirs", "mkdir", "open", "write", "fsync", "replace", "unlink",
+                         "rmdir"})
 
     def __init__(self, at: int, counted: frozenset[str] = CHANGES):
         self.at = at
@@ -129,6 +130,7 @@ def test_the_steps_of_a_commit_in_order(tmp_path, monkeypatch):
     monkeypatch.setattr(staging, "os", crash)
     write_set(out, NEW)
     assert crash.done == [
+        ("makedirs", "out"),  # made if missing
         ("open", "out"),  # the lock
         ("mkdir", ".workbook-tool-staging"),
         # the writers write their files here; then each is flushed, and the folder
@@ -356,6 +358,19 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
     # The second run neither discarded the first one's staging nor wrote anything: the
     # first run's set (one file) replaced the old one.
     assert contents(out) == {"ratings.csv": b"first run's ratings"}
+
+
+def test_a_folder_that_cannot_be_locked_is_still_written(tmp_path, monkeypatch):
+    import fcntl
+
+    def no_locks(_fd, _how):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    out = tmp_path / "out"
+    put_old_set(out, OLD)
+    write_set(out, NEW)
+    assert contents(out) == NEW
 
 
 # -- through the CLI --------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def staged(folder: str | Path, outputs: Iterable[str]) -> Iterator[Staging]:
     run at a time may write into a folder.
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    os.makedirs(folder, exist_ok=True)
     outputs = tuple(outputs)
     with _only_run(folder):
         _recover(folder, outputs)
@@ -219,6 +219,8 @@ def _only_run(folder: Path) -> Iterator[None]:
         except BlockingIOError:
             raise OSError(errno.EBUSY, "another workbook-tool run is writing its outputs to "
                           "this folder; try again when it has finished", str(folder)) from None
+        except OSError:
+            pass  # a file system without locks (some network shares): write unlocked
         yield
     finally:
         os.close(fd)
