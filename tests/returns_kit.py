@@ -136,3 +136,39 @@ def read(data: bytes, rubric: Rubric, file: str = "return.xlsx", limits=None):
 
 def codes(result) -> list[str]:
     return [p.code for p in result.problems]
+
+
+# -- a consolidation through the CLI, outputs read back independently ------------------------
+
+def answer(ind_id: str, level: int | None, evidence: str = "", next_steps: str = "",
+           priority: str = "") -> Answer:
+    """One answer of the small rubric (levels 1 Beginning, 2 Growing, 3 Strong Practice)."""
+    labels = {None: "", 1: "Beginning", 2: "Growing", 3: "Strong Practice"}
+    return Answer(ind_id, level, labels[level], evidence, next_steps, priority)
+
+
+def consolidate_cli(folder: Path, files: dict[str, bytes], roster: str, *extra: str):
+    """Write `files` into folder/returns, run `workbook-tool consolidate` on them with the
+    small rubric, and return (CliRunner result, output folder)."""
+    from click.testing import CliRunner
+
+    from workbook_tool.cli import main
+
+    returns = folder / "returns"
+    returns.mkdir(parents=True)
+    for name, body in files.items():
+        (returns / name).write_bytes(body)
+    roster_path = folder / "roster.csv"
+    roster_path.write_text(roster, encoding="utf-8")
+    out = folder / "out"
+    result = CliRunner().invoke(main, [
+        "consolidate", str(returns), "--roster", str(roster_path), "--out", str(out),
+        "--rubric", str(SMALL_RUBRIC), "--jobs", "1", "--quiet", *extra])
+    return result, out
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
