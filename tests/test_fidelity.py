@@ -274,6 +274,7 @@ def test_error_values_of_formulas_and_in_ratings(tmp_path, filled):
     ("\ufeffGrowing", "normalized-rating", '"<U+FEFF>Growing" was read as 2 (Growing)'),
     ("Grow\u00ading", "normalized-rating", '"Grow<U+00AD>ing" was read as 2 (Growing)'),
     ("Growing\u00a0", "normalized-rating", '"Growing<U+00A0>" was read as 2 (Growing)'),
+    ("Growing\ufe0f", "normalized-rating", '"Growing<U+FE0F>" was read as 2 (Growing)'),
     ("Gro\u202ewing", "invalid-rating", 'is "Gro<U+202E>wing", which is not one of the levels'),
     ("Growing\u2066", "invalid-rating", 'is "Growing<U+2066>", which is not one of the levels'),
     ("Gr\u043ewing", "invalid-rating", 'is "Gr<U+043E>wing", which is not one of the levels'),
