@@ -171,7 +171,7 @@ def test_any_exception_while_reading_is_that_files_problem(tmp_path, monkeypatch
             "the file could not be read (LookupError: a library failed)") in problems(out)
 
 
-def test_read_file_never_raises(tmp_path):
+def test_read_file_never_raises(tmp_path, monkeypatch):
     from workbook_tool.files import Entry
     from workbook_tool.reader import read_file
 
@@ -193,6 +193,16 @@ def test_read_file_never_raises(tmp_path):
         result = read_file(path, rubric, display="x", member=member)
         assert [(p.code, p.message) for p in result.problems] == [(code, message)]
         assert result.sha256 == ""
+
+    from workbook_tool.reader import source
+
+    def explode(path, member):
+        raise LookupError("a library failed")
+
+    monkeypatch.setattr(source, "_open", explode)
+    result = read_file(archive, rubric, display="x")
+    assert [(p.code, p.message) for p in result.problems] == [
+        ("unreadable", "the file could not be read (LookupError: a library failed)")]
 
 
 # -- 2. names that are not UTF-8 -------------------------------------------------------------
@@ -278,7 +288,8 @@ def test_a_workbook_is_read_by_what_it_is_not_its_extension(tmp_path):
 def test_nested_archives_are_read_with_their_chain(tmp_path):
     returns = tmp_path / "returns"
     returns.mkdir()
-    inner = zip_bytes([("S1.xlsx", full_return("S1")), ("notes.txt", b"hi")])
+    inner = zip_bytes([("S1.xlsx", full_return("S1")), ("notes.txt", b"hi"),
+                       ("README", b"no extension, not a zip")])
     deeper = zip_bytes([("S2.xlsx", full_return("S2"))])
     middle = zip_bytes([("deeper.zip", deeper)])
     (returns / "outer.zip").write_bytes(
@@ -296,7 +307,7 @@ def test_nested_archives_are_read_with_their_chain(tmp_path):
     assert [p[:2] for p in problems(out)] == [
         (f"{returns}/wrapped.zip!locked.zip!S3.xlsx", "encrypted")]
     assert json.loads(result.stdout)["ignored_files"] == [
-        f"{returns}/outer.zip!inner.zip!notes.txt"]
+        f"{returns}/outer.zip!inner.zip!README", f"{returns}/outer.zip!inner.zip!notes.txt"]
 
 
 def test_nesting_depth_is_bounded(tmp_path):
@@ -323,12 +334,15 @@ def test_archives_inside_one_input_share_one_inflation_budget(tmp_path, monkeypa
     pad = bytes(range(256)) * 2400  # 614,400 bytes, stored: each archive fits, two do not
     first = zip_bytes([("S1.xlsx", full_return("S1")), ("pad.bin", pad)], zipfile.ZIP_STORED)
     second = zip_bytes([("S2.xlsx", full_return("S2")), ("pad.bin", pad)], zipfile.ZIP_STORED)
+    third = zip_bytes([("S3.xlsx", full_return("S3")), ("pad.bin", pad)], zipfile.ZIP_STORED)
     (tmp_path / "a.zip").write_bytes(zip_bytes([("1.zip", first), ("2.zip", second)]))
+    (tmp_path / "b.zip").write_bytes(zip_bytes([("3.zip", third)]))  # a budget of its own
 
-    result, out = consolidate(tmp_path, tmp_path / "a.zip")
+    result, out = consolidate(tmp_path, tmp_path / "a.zip", tmp_path / "b.zip")
 
     assert statuses(out) == [(f"{tmp_path}/a.zip!1.zip!S1.xlsx", "S1", "accepted"),
-                             (f"{tmp_path}/a.zip!2.zip", "", "rejected")]
+                             (f"{tmp_path}/a.zip!2.zip", "", "rejected"),
+                             (f"{tmp_path}/b.zip!3.zip!S3.xlsx", "S3", "accepted")]
     assert problems(out) == [(
         f"{tmp_path}/a.zip!2.zip", "too-large",
         "the archives inside this input unpack to more than 1 MiB together, so this one was "
@@ -340,7 +354,8 @@ def test_archives_inside_one_input_share_one_inflation_budget(tmp_path, monkeypa
 
 def test_backslash_separates_folders_in_member_names(tmp_path):
     archive = tmp_path / "win.zip"
-    archive.write_bytes(zip_bytes([("batch\\S1.xlsx", full_return("S1")),
+    archive.write_bytes(zip_bytes([("batch\\", b""),  # a folder entry, as Windows writes it
+                                   ("batch\\S1.xlsx", full_return("S1")),
                                    ("batch\\~$S1.xlsx", b"lock"),
                                    (".svn\\S2.xlsx", full_return("S2")),
                                    ("batch\\notes.txt", b"hi")]))
@@ -363,20 +378,24 @@ def test_a_file_reached_twice_is_read_once(tmp_path):
     returns.mkdir()
     (returns / "S1.xlsx").write_bytes(full_return("S1"))
     (returns / "pack.zip").write_bytes(zip_bytes([("S2.xlsx", full_return("S2"))]))
+    (returns / "notes.txt").write_bytes(b"not a return")
     link = tmp_path / "link.xlsx"
     link.symlink_to(returns / "S1.xlsx")
 
     result, out = consolidate(tmp_path, returns, returns / "S1.xlsx", link,
-                              returns / "pack.zip")
+                              returns / "pack.zip", returns / "notes.txt")
 
+    # notes.txt is ignored in the folder, but every file named on the command line is read.
     assert statuses(out) == [(f"{returns}/S1.xlsx", "S1", "accepted"),
+                             (f"{returns}/notes.txt", "", "rejected"),
                              (f"{returns}/pack.zip!S2.xlsx", "S2", "accepted")]
+    assert json.loads(result.stdout)["ignored_files"] == [f"{returns}/notes.txt"]
     assert json.loads(result.stdout)["skipped"] == [
         {"file": f"{returns}/S1.xlsx", "reason": f"already read as {returns}/S1.xlsx"},
         {"file": f"{link}", "reason": f"already read as {returns}/S1.xlsx"},
         {"file": f"{returns}/pack.zip", "reason": f"already read as {returns}/pack.zip"},
     ]
-    assert result.exit_code == 0
+    assert result.exit_code == 1
 
 
 # -- 8. ignored files are named --------------------------------------------------------------
