@@ -457,3 +457,24 @@ def test_cli_removes_a_stale_parquet_when_pyarrow_is_gone(returns, tmp_path, mon
     assert consolidate(returns, out, "S1.xlsx").exit_code == 0
     assert sorted(contents(out)) == ["district_summary.xlsx", "problems.csv", "ratings.csv",
                                      "returns.csv"]
+
+
+def test_cli_finishes_an_interrupted_commit_before_reading(returns, tmp_path, monkeypatch):
+    """A next run that stops before writing (a usage error after reading) still finishes it."""
+    out = tmp_path / "out"
+    assert consolidate(returns, out, "S1.xlsx").exit_code == 0
+    monkeypatch.setattr(staging, "os", CrashingOS(3, frozenset({"replace"})))
+    with pytest.raises(Crash):
+        consolidate(returns, out, "S1.xlsx", "S2.xlsx")
+    monkeypatch.setattr(staging, "os", os)
+    assert (out / STAGING_DIR).exists()
+    other_cycle = returns.parent / f"{returns.name}-cycles"
+    other_cycle.mkdir()
+    (other_cycle / "old.xlsx").write_bytes(make_return(small_rubric(), cycle="2019-20"))
+    result = CliRunner().invoke(main, [
+        "consolidate", str(returns / "S1.xlsx"), str(other_cycle / "old.xlsx"), "--roster",
+        str(returns / "roster.csv"), "--out", str(out), "--rubric", str(SMALL_RUBRIC)])
+    assert result.exit_code == 2
+    assert "2 cycles" in result.stderr
+    assert returns_csv_files(out) == ["S1.xlsx", "S2.xlsx"]
+    assert not (out / STAGING_DIR).exists()

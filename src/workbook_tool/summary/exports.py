@@ -12,7 +12,8 @@ from ..consolidate import (
     RETURNS_COLUMNS,
     Consolidation,
 )
-from ..files import Staging, write_csv
+from ..files import write_csv
+from ..staging import Staging
 
 RATINGS_CSV = "ratings.csv"
 RATINGS_PARQUET = "ratings.parquet"
