@@ -247,6 +247,21 @@ def test_names_that_are_not_utf8_reach_every_output(tmp_path):
     assert f"{tmp_path}/ctrl.zip!bad\\x1bname.xlsx" in terminal.output
 
 
+def test_member_names_without_the_utf8_flag(tmp_path):
+    """Old tools write names in UTF-8 or in the DOS code page, without the zip's UTF-8 flag."""
+    written = zip_bytes([("café.xlsx", full_return("S1")), ("cafe.xlsx", full_return("S2"))])
+    unflagged = patch_headers(written, 6, 8, "<H", lambda flags: flags & ~0x800)
+    dos = unflagged.replace(b"cafe.xlsx", b"caf\x82.xlsx")  # 0x82 is é in code page 437
+    archive = tmp_path / "old.zip"
+    archive.write_bytes(dos)
+
+    result, out = consolidate(tmp_path, archive)
+
+    assert statuses(out) == [(f"{archive}!café.xlsx", "S1", "accepted"),
+                             (f"{archive}!café.xlsx", "S2", "accepted")]
+    assert result.exit_code == 0
+
+
 # -- 3. each member by its own entry -----------------------------------------------------------
 
 def test_two_members_with_one_name_are_two_returns(tmp_path):
@@ -289,8 +304,8 @@ def test_nested_archives_are_read_with_their_chain(tmp_path):
     returns = tmp_path / "returns"
     returns.mkdir()
     inner = zip_bytes([("S1.xlsx", full_return("S1")), ("notes.txt", b"hi"),
-                       ("README", b"no extension, not a zip")])
-    deeper = zip_bytes([("S2.xlsx", full_return("S2"))])
+                       ("README", b"no extension, not a zip"), ("S2.xlsx", full_return("S2"))])
+    deeper = zip_bytes([("S3.xlsx", full_return("S3"))])
     middle = zip_bytes([("deeper.zip", deeper)])
     (returns / "outer.zip").write_bytes(
         zip_bytes([("inner.zip", inner), ("batch/middle.zip", middle)]))
@@ -300,8 +315,9 @@ def test_nested_archives_are_read_with_their_chain(tmp_path):
     result, out = consolidate(tmp_path, returns)
 
     assert statuses(out) == [
-        (f"{returns}/outer.zip!batch/middle.zip!deeper.zip!S2.xlsx", "S2", "accepted"),
+        (f"{returns}/outer.zip!batch/middle.zip!deeper.zip!S3.xlsx", "S3", "accepted"),
         (f"{returns}/outer.zip!inner.zip!S1.xlsx", "S1", "accepted"),
+        (f"{returns}/outer.zip!inner.zip!S2.xlsx", "S2", "accepted"),
         (f"{returns}/wrapped.zip!locked.zip!S3.xlsx", "", "rejected"),
     ]
     assert [p[:2] for p in problems(out)] == [

@@ -282,7 +282,7 @@ class _Finder:
             name = info.filename
             if name.endswith(("/", "\\")):
                 continue  # a folder entry
-            shown = f"{display}!{display_name(name.replace(BACKSLASH, '/'))}"
+            shown = f"{display}!{display_name(_member_name(info).replace(BACKSLASH, '/'))}"
             reason = skip_reason(name)
             entry = Entry(name, index)
             if reason:
@@ -360,6 +360,21 @@ def _walk(root: Path, found: Discovery) -> list[tuple[Path, str]]:
                 files.append((child.relative_to(root).parts, child))
     files.sort(key=lambda pair: pair[0])
     return [(child, "/".join(parts)) for parts, child in files]
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name as its author wrote it.
+
+    Without the zip's UTF-8 flag, zipfile decodes names as the old DOS code page; most
+    tools that omit the flag still write UTF-8, so a name that decodes as UTF-8 is shown so.
+    """
+    name = info.filename
+    if info.flag_bits & 0x800 or name.isascii():
+        return name
+    try:
+        return name.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return name
 
 
 def _suffix(name: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,12 +104,34 @@ def _open(path: str | Path, member: str | tuple[Entry, ...]) -> Iterator[BinaryI
             yield handle
         return
     chain = (member,) if isinstance(member, str) else member
-    with open(path, "rb") as raw, zipfile.ZipFile(raw) as archive:
-        for entry in chain[:-1]:  # archives inside the archive: each one read into memory
-            archive = zipfile.ZipFile(io.BytesIO(_nested_bytes(archive, entry)))
+    with open(path, "rb") as raw, zipfile.ZipFile(raw) as outer:
+        archive = _innermost(path, raw, outer, chain[:-1])
         info = _info(archive, chain[-1])
         with archive.open(info) as handle:
             yield handle
+
+
+# The members of one archive inside an archive are read one after the other: the innermost
+# archive read last is kept (one, at most NESTED_BYTES) instead of being inflated again.
+_last_inner: dict[tuple, bytes] = {}
+
+
+def _innermost(path: str | Path, raw: BinaryIO, outer: zipfile.ZipFile,
+               chain: tuple[str | Entry, ...]) -> zipfile.ZipFile:
+    if not chain:
+        _last_inner.clear()
+        return outer
+    stat = os.fstat(raw.fileno())
+    key = (str(path), stat.st_size, stat.st_mtime_ns, chain)
+    data = _last_inner.get(key)
+    if data is None:
+        _last_inner.clear()
+        archive = outer
+        for entry in chain:  # each archive inside the archive is read into memory
+            data = _nested_bytes(archive, entry)
+            archive = zipfile.ZipFile(io.BytesIO(data))
+        _last_inner[key] = data
+    return zipfile.ZipFile(io.BytesIO(data))
 
 
 def _info(archive: zipfile.ZipFile, entry: str | Entry) -> zipfile.ZipInfo:
