@@ -63,9 +63,6 @@ def test_ratings_csv_escapes_formula_like_evidence(tmp_path):
     assert rows["1.1"]["priority"] == "High"
 
 
-@pytest.mark.xfail(strict=True, reason="files.write_csv writes a field holding a lone CR "
-                   "unquoted (the csv module quotes only the line terminator's characters), "
-                   "so every reader splits the row there")
 def test_write_csv_keeps_a_carriage_return_inside_its_field(tmp_path):
     path = tmp_path / "out.csv"
     write_csv(path, ("a", "b"), [["\rstart", "mid\rdle"]])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import glob
 import hashlib
 import io
 import os
@@ -55,50 +54,6 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
-
-
-class Staging:
-    """Outputs written to temporary files, then all renamed into place together.
-
-    A run that fails or is killed before `commit` leaves every previous output as it was.
-    """
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.pending: list[tuple[Path, Path]] = []
-
-    def path(self, name: str) -> Path:
-        # A run killed before its commit leaves its temporary files: clear them now.
-        for stale in self.folder.glob(f".{glob.escape(name)}.*.tmp"):
-            stale.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.folder)
-        os.close(fd)
-        self.pending.append((Path(tmp), self.folder / name))
-        return Path(tmp)
-
-    def commit(self) -> dict[str, Path]:
-        done = {}
-        for tmp, target in self.pending:
-            os.replace(tmp, target)
-            done[target.name] = target
-        self.pending = []
-        return done
-
-    def discard(self) -> None:
-        for tmp, _target in self.pending:
-            tmp.unlink(missing_ok=True)
-        self.pending = []
-
-
-@contextmanager
-def staged(folder: str | Path) -> Iterator[Staging]:
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Staging(folder)
-    try:
-        yield staging
-    finally:
-        staging.discard()
 
 
 def write_atomic(target: str | Path, data: bytes) -> None:
@@ -423,8 +378,19 @@ def _starts_as_zip(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
 
 def write_csv(path: str | Path, columns: tuple[str, ...], rows: Iterable[list]) -> None:
     """A UTF-8 CSV file; text a spreadsheet would run as a formula is escaped (csv_safe)."""
+    # The csv module quotes a field only for the line terminator's characters: written with
+    # "\r\n" it quotes a lone CR inside a field too (readers would split the row there);
+    # each row's own terminator is then written as "\n".
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\r\n")
     with open(path, "w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
+        for row in _with_header(columns, rows):
             writer.writerow([v if isinstance(v, int) else csv_safe(v) for v in row])
+            f.write(line.getvalue()[:-2] + "\n")
+            line.seek(0)
+            line.truncate()
+
+
+def _with_header(columns: tuple[str, ...], rows: Iterable[list]) -> Iterator[list]:
+    yield list(columns)
+    yield from rows
