@@ -4,6 +4,7 @@
 #   bash scripts/mutation.sh                     # every target module
 #   bash scripts/mutation.sh layout files        # some of them
 #   MAX_CHILDREN=2 bash scripts/mutation.sh summary
+#   MUTATION_TESTS="tests/test_catch_layout.py" bash scripts/mutation.sh layout
 #
 # Targets: reader consolidate summary files roster layout, or one file such as
 # summary/workbook. Settings are in pyproject.toml, [tool.mutmut]; docs/testing.md says
@@ -32,6 +33,14 @@ if [ "${MUTATION_SOURCE:-HEAD}" = worktree ]; then
         xargs -0 cp --parents -p -t "$WORK" 2>/dev/null) || true
 else
     git -C "$ROOT" archive HEAD | tar -x -C "$WORK"
+fi
+
+# MUTATION_TESTS="tests/test_a.py tests/test_b.py" limits the tests mutmut may run: quicker,
+# and the score is then a lower bound (other tests might kill more).
+if [ -n "${MUTATION_TESTS:-}" ]; then
+    selection=$(printf '"%s", ' $MUTATION_TESTS)
+    sed -i "s|^pytest_add_cli_args_test_selection = .*|pytest_add_cli_args_test_selection = [${selection%, }]|" \
+        "$WORK/pyproject.toml"
 fi
 
 patterns=()
