@@ -74,8 +74,9 @@ def test_cell_ref():
 
 @pytest.mark.parametrize("bad", ["G", "3", "g3", "G3:G4", "ABCD1", ""])
 def test_split_cell_refuses_what_is_not_a_cell(bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as caught:
         split_cell(bad)
+    assert str(caught.value) == bad
 
 
 def test_domain_columns_for_three_and_four_levels():
@@ -85,6 +86,10 @@ def test_domain_columns_for_three_and_four_levels():
     assert three.last == 8
     assert (four.rating, four.evidence, four.next_steps, four.priority) == (6, 7, 8, 9)
     assert [four.of(k) for k in ("rating", "evidence", "next_steps", "priority")] == [6, 7, 8, 9]
+    assert [four.offset(k) for k in ("rating", "priority")] == [6, 9]
+    # The offset is measured from the id column, wherever that is.
+    shifted = DomainColumns(3, id=2, title=3)
+    assert (shifted.rating, shifted.offset("rating"), shifted.offset("evidence")) == (7, 5, 6)
 
 
 def test_defined_and_expected_names():
@@ -109,6 +114,7 @@ def _domain(short_title: str, domain_id: str = "2"):
     ("Partnerships", "D2 Partnerships"),
     ("Parents' Voice", "D2 Parents' Voice"),
     ("Parents'", "D2 Parents"),  # Excel refuses a sheet name ending with an apostrophe
+    ("Section X", "D2 Section X"),
     ("Data: in/out [*?]", "D2 Data- in-out ----"),
     ("A very long short title that goes on and on", "D2 A very long short title that"),
     ("Twenty-eight characters ok  x", "D2 Twenty-eight characters ok"),
