@@ -6,8 +6,8 @@
 #   MAX_CHILDREN=2 bash scripts/mutation.sh summary
 #   MUTATION_TESTS="tests/test_catch_layout.py" bash scripts/mutation.sh layout
 #
-# Targets: reader consolidate summary files roster layout, or one file such as
-# summary/workbook. Settings are in pyproject.toml, [tool.mutmut]; docs/testing.md says
+# Targets: reader consolidate summary files roster layout, one file such as
+# summary/workbook, or one function such as files:csv_safe or summary/workbook:_indicators. Settings are in pyproject.toml, [tool.mutmut]; docs/testing.md says
 # how to read the results and lists the survivors judged equivalent.
 #
 # The run happens in a copy of the last commit (MUTATION_DIR, default a folder in /tmp), so
@@ -45,9 +45,18 @@ fi
 
 patterns=()
 for target in "${TARGETS[@]}"; do
+    function=""
+    if [[ $target == *:* ]]; then  # files:csv_safe, the mutants of one function
+        function=${target#*:}
+        target=${target%%:*}
+    fi
     module=${target%.py}
     module=${module#src/workbook_tool/}
-    patterns+=("workbook_tool.${module//\//.}.*")
+    if [ -n "$function" ]; then
+        patterns+=("workbook_tool.${module//\//.}.x_${function}__mutmut_*")
+    else
+        patterns+=("workbook_tool.${module//\//.}.*")
+    fi
 done
 
 cd "$WORK"
