@@ -175,3 +175,50 @@ def test_shortened_domain_list_hides_no_answer(tmp_path, filled):
 
     code, report = check(tmp_path, with_openpyxl(filled, one_domain))
     assert (code, report["errors"], report["rated"], report["total"]) == (0, 0, 5, 5)
+
+
+def test_column_deleted_without_moving_names(tmp_path, filled):
+    # Column G (Evidence) deleted: the names still say G, H, I, which now hold next steps,
+    # priority and nothing. Not one of those values may be read as another field.
+    moved = with_openpyxl(filled, lambda book: book["D1 Leadership"].delete_cols(7))
+    code, report = check(tmp_path, moved)
+    assert code == 1
+    expected = [("D1 Leadership", f"{col}{row}") for row in (4, 5, 7) for col in "GHI"]
+    assert problems(report, "misplaced-cell") == expected
+    first = next(p for p in report["problems"] if p["code"] == "misplaced-cell")
+    assert 'the header of its column shows "Next steps", not "Evidence"' in first["message"]
+    assert report["rated"] == 5  # the ratings (column F) did not move
+
+
+def test_column_inserted_without_moving_names(tmp_path, filled):
+    moved = with_openpyxl(filled, lambda book: book["D1 Leadership"].insert_cols(7))
+    code, report = check(tmp_path, moved)
+    assert code == 1
+    expected = [("D1 Leadership", f"{col}{row}") for row in (4, 5, 7) for col in "GHI"]
+    assert problems(report, "misplaced-cell") == expected
+    first = next(p for p in report["problems"] if p["code"] == "misplaced-cell")
+    assert "the header of its column shows nothing, not \"Evidence\"" in first["message"]
+
+
+def test_name_moved_to_a_copy_of_its_sheet(tmp_path, filled):
+    def copy_and_point(book):
+        copy = book.copy_worksheet(book["D1 Leadership"])
+        copy.title = "D1 copy"
+        copy["F4"] = "Strong Practice"
+
+    copied = with_openpyxl(filled, copy_and_point)
+    data = edit_names(copied, redefine("rating_1_1", "'D1 copy'!$F$4"))
+    code, report = check(tmp_path, data)
+    assert code == 1
+    assert problems(report, "misplaced-cell") == [("D1 copy", "F4")]
+    assert ("it is on sheet 'D1 copy', while the other answers of domain 1 are on "
+            "'D1 Leadership'") in report["problems"][0]["message"]
+
+
+def test_name_pointing_at_the_title_column(tmp_path, filled):
+    data = edit_names(filled, redefine("evidence_1_1", "'D1 Leadership'!$I$4"))
+    code, report = check(tmp_path, data)
+    assert code == 1
+    message = report["problems"][0]["message"]
+    assert 'the header of its column shows "Priority", not "Evidence"' in message
+    assert "B4" not in message

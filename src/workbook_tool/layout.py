@@ -21,6 +21,10 @@ DATA_SHEET = "_workbook_tool"  # hidden: metadata that survives editors dropping
 
 PRIORITIES = ("High", "Medium", "Low")
 INPUT_KINDS = ("rating", "evidence", "next_steps", "priority")
+# Domain sheet headers: the reader checks an input cell's column by its header.
+ID_HEADER = "ID"
+INPUT_HEADERS = {"rating": "Rating", "evidence": "Evidence", "next_steps": "Next steps",
+                 "priority": "Priority"}
 
 # Metadata keys, in the order they appear on the hidden sheet and as custom properties.
 META_FORMAT = "workbook_tool_format"

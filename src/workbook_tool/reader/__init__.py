@@ -11,6 +11,7 @@ return is ever evaluated or run.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 
 from .. import layout
 from ..problems import Problem
@@ -54,6 +55,15 @@ def read_bytes(data: bytes, file: str, rubric: Rubric, limits: Limits, sha256: s
     return result
 
 
+_HEADER_SEARCH = 50  # rows searched for a domain sheet's header row (it is row 2)
+
+
+def _text_at(rows: list[list], row: int, col: int) -> str:
+    if row < 0 or col < 0 or row >= len(rows) or col >= len(rows[row]):
+        return ""
+    return values.text_of(rows[row][col]).strip()
+
+
 class _Reader:
     def __init__(self, data: bytes, file: str, rubric: Rubric, limits: Limits, result):
         self.data = data
@@ -64,7 +74,9 @@ class _Reader:
         self.sheets: values.Sheets | None = None
         self.broken: set[str] = set()  # indicators whose rating is an error, not unrated
         self.claimed: dict[tuple[str, str], str] = {}  # (sheet, cell) -> the name read there
-        self.expected: dict[str, tuple[str, str]] = {}  # input name -> (kind, indicator id)
+        self.expected: dict[str, tuple[str, str, str]] = {}  # name -> (kind, indicator, domain)
+        self.domain_sheets: dict[str, str] = {}  # domain id -> the sheet its names point at
+        self.header_rows: dict[str, int | None] = {}  # sheet -> its header row
         self.columns = layout.DomainColumns(len(rubric.levels))
 
     def close(self) -> None:
@@ -208,9 +220,10 @@ class _Reader:
     def answers(self, book: locate.Book, domain_ids: list[str]) -> None:
         unrated: list[str] = []
         selected = self.rubric.select(domain_ids)
-        self.expected = {layout.defined_name(kind, ind.id): (kind, ind.id)
+        self.expected = {layout.defined_name(kind, ind.id): (kind, ind.id, domain.id)
                          for domain in selected for ind in domain.indicators
                          for kind in layout.INPUT_KINDS}
+        self.domain_sheets = self.home_sheets(book, selected)
         for domain in selected:
             for indicator in domain.indicators:
                 answer = self.answer(book, indicator.id)
@@ -324,30 +337,62 @@ class _Reader:
         return False
 
     def in_place(self, name: str, sheet: locate.SheetInfo, ref: str, what: str) -> bool:
-        """Is the named cell in its indicator's row, in its column? Reported when not.
+        """Is the named cell on its domain's sheet, in its indicator's row and its kind's
+        column? Reported when not.
 
-        A program that inserts rows without moving the names (or a name edited by hand)
-        leaves a name pointing at another indicator's row: reading it would put an answer
-        on the wrong indicator. The row's id cell says which indicator a row is.
+        A program that inserts or deletes rows or columns without moving the names (or a
+        name edited by hand) leaves a name pointing at another indicator's row or another
+        field's column: reading it would put an answer in the wrong place. The row's id
+        cell says which indicator a row is; the header row says which field a column is.
         """
-        kind, ind_id = self.expected[name]
+        kind, ind_id, domain_id = self.expected[name]
         row, col = values.split(ref)
         id_col = col - self.columns.offset(kind)
-        shown = ""
-        if id_col >= 0:
-            rows = self.sheets.rows(sheet)
-            cells = rows[row] if row < len(rows) else []
-            shown = values.text_of(cells[id_col]).strip() if id_col < len(cells) else ""
-        if shown == ind_id:
+        rows = self.sheets.rows(sheet)
+        home = self.domain_sheets.get(domain_id)
+        if home is not None and sheet.name != home:
+            why = (f"it is on sheet '{sheet.name}', while the other answers of domain "
+                   f"{domain_id} are on '{home}'")
+        elif (heading := self.heading(sheet, rows, col)) != layout.INPUT_HEADERS[kind]:
+            shown = values.quote(heading) if heading else "nothing"
+            why = (f"the header of its column shows {shown}, not "
+                   f"\"{layout.INPUT_HEADERS[kind]}\" (columns inserted or deleted by a program "
+                   "that does not move names, or a name redefined)")
+        elif (shown := _text_at(rows, row, id_col)) != ind_id:
+            holds = values.quote(shown) if shown else "nothing"
+            why = (f"the id cell of that row ({layout.cell_ref(row, id_col)}) shows {holds}, "
+                   f"not {ind_id} (rows inserted by a program that does not move names, or a "
+                   "name redefined)")
+        else:
             return True
-        id_ref = layout.cell_ref(row, id_col) if id_col >= 0 else "none"
-        holds = values.quote(shown) if shown else "nothing"
         self.problem(
             "misplaced-cell",
-            f"{what} cannot be read: the defined name {name} points at {ref}, but the id "
-            f"cell of that row ({id_ref}) shows {holds}, not {ind_id} (rows inserted by a "
-            "program that does not move names, or a name redefined); the answer is not "
-            "used so that it cannot land on another indicator",
+            f"{what} cannot be read: the defined name {name} points at {ref}, but {why}; the "
+            "answer is not used so that it cannot land in the wrong place",
             sheet.name, ref,
         )
         return False
+
+    def heading(self, sheet: locate.SheetInfo, rows: list[list], col: int) -> str:
+        """The header above `col` on a domain sheet: the first row with an "ID" cell."""
+        if sheet.name not in self.header_rows:
+            self.header_rows[sheet.name] = next(
+                (i for i, cells in enumerate(rows[:_HEADER_SEARCH])
+                 if any(values.text_of(v).strip() == layout.ID_HEADER for v in cells)), None)
+        header_row = self.header_rows[sheet.name]
+        return "" if header_row is None else _text_at(rows, header_row, col)
+
+    def home_sheets(self, book: locate.Book, selected) -> dict[str, str]:
+        """Each domain's sheet: where most of its input names point (a sheet may be renamed,
+        so its name is not known in advance; a name pointing elsewhere is misplaced)."""
+        homes = {}
+        for domain in selected:
+            found = Counter()
+            for ind in domain.indicators:
+                for kind in layout.INPUT_KINDS:
+                    place = book.resolve(layout.defined_name(kind, ind.id))
+                    if not isinstance(place, locate.Unresolved):
+                        found[place[0].name] += 1
+            if found:
+                homes[domain.id] = found.most_common(1)[0][0]
+        return homes

@@ -15,8 +15,6 @@ from .page import finish_sheet
 
 WIDTHS = {"id": 5, "title": 20, "descriptor": 32, "rating": 14, "evidence": 34,
           "next_steps": 30, "priority": 10}
-INPUT_TITLE = {"rating": "Rating", "evidence": "Evidence", "next_steps": "Next steps",
-               "priority": "Priority"}
 
 
 @dataclass(frozen=True)
@@ -86,13 +84,13 @@ def _title_and_header(sheet, fmt: Formats, rubric: Rubric, domain: Domain, cols)
                       fmt.title)
     sheet.set_row(layout.DOMAIN_TITLE_ROW, 30)
     row = layout.DOMAIN_HEADER_ROW
-    sheet.write_string(row, cols.id, "ID", fmt.header)
+    sheet.write_string(row, cols.id, layout.ID_HEADER, fmt.header)
     sheet.write_string(row, cols.title, "Indicator", fmt.header)
     for level in rubric.levels:
         sheet.write_string(row, cols.descriptor(level.level), f"{level.level} {level.label}",
                            fmt.header)
     for kind in layout.INPUT_KINDS:
-        sheet.write_string(row, cols.of(kind), INPUT_TITLE[kind], fmt.header)
+        sheet.write_string(row, cols.of(kind), layout.INPUT_HEADERS[kind], fmt.header)
     sheet.set_row(row, 30)
 
 
