@@ -229,6 +229,21 @@ def test_a_number_typed_as_rating_is_normalised(tmp_path, filled):
     assert report["ok"]
 
 
+def test_a_rating_stored_as_a_fraction_is_not_rounded_by_its_format(tmp_path, filled):
+    data, (whole,) = add_number_formats(filled, [1])  # "0": 2.6 shows as 3
+    data = set_named_xml(data, "rating_1_1", "<v>2.6</v>", f' s="{whole}"')
+    data = set_named_xml(data, "rating_1_2", "<v>2</v>", f' s="{whole}"')
+    report = check_json(write(tmp_path, data))
+    errors = problems_of(report, "invalid-rating")
+    assert [(e["cell"], e["message"]) for e in errors] == [
+        ("F4", 'the rating of 1.1 is "2.6", which is not one of the levels (Beginning, '
+               'Growing, Strong Practice)'),
+    ]
+    warnings = problems_of(report, "normalized-rating")
+    assert [w["cell"] for w in warnings] == ["F5"]
+    assert not report["ok"]
+
+
 # -- error values --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("error", ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!",

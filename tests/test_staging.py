@@ -478,3 +478,21 @@ def test_cli_finishes_an_interrupted_commit_before_reading(returns, tmp_path, mo
     assert "2 cycles" in result.stderr
     assert returns_csv_files(out) == ["S1.xlsx", "S2.xlsx"]
     assert not (out / STAGING_DIR).exists()
+
+
+def test_cli_finishes_an_interrupted_commit_even_with_a_bad_roster(returns, tmp_path,
+                                                                   monkeypatch):
+    out = tmp_path / "out"
+    assert consolidate(returns, out, "S1.xlsx").exit_code == 0
+    monkeypatch.setattr(staging, "os", CrashingOS(3, frozenset({"replace"})))
+    with pytest.raises(Crash):
+        consolidate(returns, out, "S1.xlsx", "S2.xlsx")
+    monkeypatch.setattr(staging, "os", os)
+    bad_roster = tmp_path / "bad.csv"
+    bad_roster.write_text("name\nAlpha\n", encoding="utf-8")
+    result = CliRunner().invoke(main, [
+        "consolidate", str(returns / "S1.xlsx"), "--roster", str(bad_roster), "--out",
+        str(out), "--rubric", str(SMALL_RUBRIC)])
+    assert result.exit_code == 2
+    assert returns_csv_files(out) == ["S1.xlsx", "S2.xlsx"]
+    assert not (out / STAGING_DIR).exists()

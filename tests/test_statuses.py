@@ -251,3 +251,16 @@ def test_a_file_that_kills_its_worker_is_that_files_problem(tmp_path, monkeypatc
         ("boom.xlsx", "rejected"), ("c_beta.xlsx", "accepted")]
     problems = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8")
     assert "boom.xlsx,,,,unreadable,error,the reader's worker process stopped" in problems
+
+
+def test_cycles_that_look_alike_are_told_apart(tmp_path):
+    returns = tmp_path / "returns"
+    write(returns, "a.xlsx", make_return(cycle="2025-26", answers=answers()))
+    write(returns, "b.xlsx", make_return(school=BETA, cycle="2025-26\u200b", answers=answers()))
+    code, stderr, _ = consolidate(tmp_path)
+    assert code == 2
+    assert "2 cycles ('2025-26': 1 file, '2025-26<U+200B>': 1 file)" in stderr
+    code, _, _ = consolidate(tmp_path, "--cycle", "2025-26")
+    problems = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8")
+    assert ("The workbook is for cycle '2025-26<U+200B>', this consolidation is for cycle "
+            "'2025-26'.") in problems

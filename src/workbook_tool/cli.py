@@ -314,15 +314,15 @@ def consolidate(inputs: tuple[str, ...], roster: str, out_dir: str, rubric_path:
     from .pipeline import run_consolidation
     from .summary import recover_outputs
 
+    out = Path(out_dir)
+    if out.is_dir():  # an interrupted run's commit is finished (or undone) before anything
+        recover_outputs(out)
     loaded = load_rubric(rubric_path)
     schools = load_roster(roster)
-    out = Path(out_dir)
     for arg in inputs:
         if Path(arg).is_dir() and is_inside(out, Path(arg)):
             raise Abort(f"the output folder {out_dir} is inside the input folder {arg}; "
                         "choose an output folder outside the returns")
-    if out.is_dir():  # an interrupted run's commit is finished (or undone) before anything
-        recover_outputs(out)
     limits = make_limits(max_size, max_unzipped, max_cells)
     quiet = quiet or as_json
     report = run_consolidation(loaded, schools, list(inputs), out, cycle.strip(), limits,

@@ -22,6 +22,7 @@ from .files import Discovery, Source
 from .problems import ERROR, NothingDone, Problem
 from .reader import Limits, read_file
 from .reader.model import Answer, ReturnResult
+from .reader.values import quote
 from .roster import School
 from .rubric import Rubric
 
@@ -329,7 +330,9 @@ class SeveralCycles(NothingDone):
 
 
 def _cycle_name(cycle: str, prefix: str = "") -> str:
-    return f"{prefix}'{cycle}'" if cycle else "no cycle"
+    """'2025-26', with characters that show nothing spelled out (<U+200B>): two cycles that
+    look alike are told apart."""
+    return f"{prefix}'{quote(cycle, limit=40)[1:-1]}'" if cycle else "no cycle"
 
 
 def _names_a_school(result: ReturnResult) -> bool:

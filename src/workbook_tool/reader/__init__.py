@@ -248,8 +248,11 @@ class _Reader:
                 if kind == "rating":
                     self.broken.add(ind_id)
                 continue
-            value, sheet, cell = found
+            value, sheet, cell, stored = found
             if kind == "rating":
+                if isinstance(stored, int | float) and not isinstance(stored, bool):
+                    # A number is judged as stored: a format showing 2.6 as "3" is no rating.
+                    value = values.text_of(stored)
                 rating = values.rating_of(value, self.rubric)
                 level, label = rating.level, rating.label
                 if rating.status == "invalid":
@@ -319,7 +322,7 @@ class _Reader:
                 "was used",
                 sheet.name, ref,
             )
-        return cell.value, sheet.name, ref
+        return cell.value, sheet.name, ref, cell.stored
 
     # -- where a name points -------------------------------------------------------------
     def claim(self, name: str, sheet: locate.SheetInfo, ref: str, what: str) -> bool:

@@ -152,6 +152,7 @@ class CellValue:
     value: object
     formula: bool  # the cell holds a formula; `value` is its cached result
     merged_into: str  # "G3:G4" when a merged range covers the cell and starts elsewhere
+    stored: object = None  # a number, date or boolean as stored, before its format is applied
 
 
 @lru_cache(maxsize=4096)
@@ -283,11 +284,12 @@ class Sheets:
                 merged = f"{layout.cell_ref(r0, c0)}:{layout.cell_ref(r1, c1)}"
                 break
         formula = formulas and (row, col) in (loaded.formulas or ())
+        stored = None
         if value.__class__ is not str:  # a number, date or boolean: as the cell shows it
-            value = self._shown(loaded, row, col, value)
+            stored, value = value, self._shown(loaded, row, col, value)
         elif not value and loaded.has_errors():  # calamine reads an error value as empty
             value = self._error(loaded, row, col)
-        return CellValue(value, formula, merged)
+        return CellValue(value, formula, merged, stored)
 
     def _error(self, loaded: _Loaded, row: int, col: int) -> str:
         raw = loaded.raw(row, col)
