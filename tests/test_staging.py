@@ -459,14 +459,21 @@ def test_cli_removes_a_stale_parquet_when_pyarrow_is_gone(returns, tmp_path, mon
                                      "returns.csv"]
 
 
-def test_cli_finishes_an_interrupted_commit_before_reading(returns, tmp_path, monkeypatch):
-    """A next run that stops before writing (a usage error after reading) still finishes it."""
+def crashed_during_renames(returns: Path, tmp_path: Path, monkeypatch) -> Path:
+    """An output folder where a second run died after its marker and its first rename."""
     out = tmp_path / "out"
     assert consolidate(returns, out, "S1.xlsx").exit_code == 0
     monkeypatch.setattr(staging, "os", CrashingOS(3, frozenset({"replace"})))
     with pytest.raises(Crash):
         consolidate(returns, out, "S1.xlsx", "S2.xlsx")
     monkeypatch.setattr(staging, "os", os)
+    assert (out / STAGING_DIR).exists()
+    return out
+
+
+def test_cli_finishes_an_interrupted_commit_before_reading(returns, tmp_path, monkeypatch):
+    """A next run that stops before writing (a usage error after reading) still finishes it."""
+    out = crashed_during_renames(returns, tmp_path, monkeypatch)
     assert (out / STAGING_DIR).exists()
     other_cycle = returns.parent / f"{returns.name}-cycles"
     other_cycle.mkdir()
@@ -482,12 +489,7 @@ def test_cli_finishes_an_interrupted_commit_before_reading(returns, tmp_path, mo
 
 def test_cli_finishes_an_interrupted_commit_even_with_a_bad_roster(returns, tmp_path,
                                                                    monkeypatch):
-    out = tmp_path / "out"
-    assert consolidate(returns, out, "S1.xlsx").exit_code == 0
-    monkeypatch.setattr(staging, "os", CrashingOS(3, frozenset({"replace"})))
-    with pytest.raises(Crash):
-        consolidate(returns, out, "S1.xlsx", "S2.xlsx")
-    monkeypatch.setattr(staging, "os", os)
+    out = crashed_during_renames(returns, tmp_path, monkeypatch)
     bad_roster = tmp_path / "bad.csv"
     bad_roster.write_text("name\nAlpha\n", encoding="utf-8")
     result = CliRunner().invoke(main, [
