@@ -3,13 +3,15 @@
 Site teams are simulated with the generator's own pre-fill (the same code that writes every
 workbook), so the demo exercises the product, not a toy: plausible, deterministic ratings,
 evidence and next steps; some schools ahead, some behind; one return with a typed rating the
-dropdown would have refused; one school that never returns.
+dropdown would have refused; one school that never returns; and a returns folder as messy as
+a real one (a lock file, a note, a zip holding a copy of a return).
 """
 
 from __future__ import annotations
 
 import random
 import shutil
+import zipfile
 from importlib import resources
 from pathlib import Path
 
@@ -105,6 +107,25 @@ def write_returns(rubric: Rubric, schools: list[School], folder: Path) -> list[P
     return paths
 
 
+RESENT = "107"  # sends its return again inside a zip: the copy is a duplicate
+LOCK_OWNER = "101"  # its Excel left a lock file beside the return
+
+
+def messy_mailbox(folder: Path, returns: list[Path], schools: list[School]) -> None:
+    """What a real returns folder also holds: a lock file, a note, a zip with a copy.
+
+    Consolidation skips the lock file, names the note as not read, opens the zip and marks
+    the copy inside it a duplicate: the demo shows how nothing is silently dropped.
+    """
+    names = file_names(schools)
+    (folder / f"~${names[LOCK_OWNER]}").write_bytes(b"\x00" * 162)  # as Excel leaves it
+    (folder / "notes from the schools.txt").write_text(
+        "107 sent its return twice; 112 said it would be late.\n", encoding="utf-8")
+    resent = next(p for p in returns if p.name == names[RESENT])
+    with zipfile.ZipFile(folder / "late-returns.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"resent/{resent.name}", resent.read_bytes())
+
+
 def returns_table(report) -> str:
     """returns.csv as a few readable lines."""
     lines = [f"{'school':<8}{'name':<46}{'status':<24}rated"]
@@ -121,12 +142,14 @@ def run_demo(out: Path, quiet: bool = False) -> str:
         shutil.rmtree(out / sub, ignore_errors=True)
     generated = generate(rubric, schools, out / "workbooks", ISSUE, jobs=1)
     returns = write_returns(rubric, schools, out / "returns")
+    messy_mailbox(out / "returns", returns, schools)
     report = run_consolidation(rubric, schools, [str(out / "returns")], out / "summary", CYCLE,
                                jobs=1, quiet=True)
     lines = [
         f"Generated {len(generated)} workbooks in {out / 'workbooks'} (manifest.csv beside them).",
         f"Simulated {len(returns)} site teams filling them in {out / 'returns'} "
-        f"(school {NEVER_RETURNED} never returned).",
+        f"(school {NEVER_RETURNED} never returned; school {RESENT} sent its return again in a "
+        "zip; the folder also holds a lock file and a note).",
         "",
         returns_table(report),
         "",
