@@ -154,3 +154,65 @@ def test_cli_undecodable_roster_is_a_usage_error(tmp_path):
                              "Windows-1252 text; save it again as CSV UTF-8 or as an Excel "
                              "workbook\n")
     assert not (tmp_path / "out").exists()
+
+
+# -- cells that do not line up, ids that only look different -----------------------------------
+
+def test_cli_a_row_with_more_cells_than_the_header_is_an_error(tmp_path):
+    """An unquoted comma in a name would put "Maui" in the network column."""
+    roster = roster_file(tmp_path, b"school_id,school_name,network\r\n"
+                                   b"101,Lincoln High,North\r\n"
+                                   b"102,Ka'u High,Hilo\r\n"
+                                   b"103,Hilo High,Hilo,,\r\n"  # Excel's trailing empty cells
+                                   b"104,Kahului, Maui,Central\r\n")
+    out = tmp_path / "out"
+    result = generate(roster, out)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"Error: roster {roster}: row 5: 4 cells for 3 columns; a comma inside a name must be "
+        "in double quotes"]
+    assert not out.exists()
+
+
+def test_semicolon_rosters_name_their_separator_and_trailing_cells_are_fine(tmp_path):
+    path = roster_file(tmp_path, b"School ID;School Name;;\r\n1;Arts; Media;\r\n2;Plain;;\r\n")
+    assert problems_of(path) == [
+        "row 2: 3 cells for 2 columns; a semicolon inside a name must be in double quotes"]
+    good = roster_file(tmp_path, b'school_id,school_name\r\n1,"Kahului, Maui",,\r\n2,B\r\n',
+                       "good.csv")
+    assert load_roster(good) == [School("1", "Kahului, Maui"), School("2", "B")]
+
+
+def test_apostrophes_are_never_quotes(tmp_path):
+    """csv.Sniffer takes ' for the quote character here and would drop the okina."""
+    path = roster_file(tmp_path, b"school_id,school_name,network\r\n"
+                                 b"101,'Ewa Beach Elementary',Leeward\r\n"
+                                 b"102,Ka'u High,Hilo\r\n"
+                                 b"103,'Iolani Annex',Honolulu\r\n")
+    assert load_roster(path) == [School("101", "'Ewa Beach Elementary'", "Leeward"),
+                                 School("102", "Ka'u High", "Hilo"),
+                                 School("103", "'Iolani Annex'", "Honolulu")]
+
+
+def test_cli_ids_that_differ_only_by_case_or_by_an_invisible_character(tmp_path):
+    roster = roster_file(tmp_path, "school_id,school_name\r\n"
+                                   "A12,One\r\n"
+                                   " a12 ,Two\r\n"
+                                   "B\u200b7,Three\r\n"
+                                   "C\x017,Four\r\n"
+                                   "D\u00a09,Five\r\n"
+                                   "E 1,Six\r\n".encode())
+    out = tmp_path / "out"
+    result = generate(roster, out)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"Error: roster {roster}: row 3: school_id 'a12' differs from 'A12' on row 2 only in "
+        "capital letters; use one spelling for one school, or ids that differ by more for two",
+        f"Error: roster {roster}: row 4: school_id 'B<U+200B>7' holds a character that cannot "
+        "be seen; type the id again without it",
+        f"Error: roster {roster}: row 5: school_id 'C<U+0001>7' holds a character that cannot "
+        "be seen; type the id again without it",
+        f"Error: roster {roster}: row 6: school_id 'D<U+00A0>9' holds a character that cannot "
+        "be seen; type the id again without it",
+    ]
+    assert not out.exists()
