@@ -105,3 +105,4 @@ def test_escape_text_cuts_before_escaping():
     assert escape_text("&" * 32768) == "&amp;" * 32767
     assert escape_text("a<b>&\x01") == "a&lt;b&gt;&amp;_x0001_"
     assert escape_text("_x0041_") == "_x005F_x0041_"
+    assert escape_text("a\ufffeb\uffffc") == "a_xFFFE_b_xFFFF_c"  # not characters in XML
