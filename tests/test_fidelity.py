@@ -359,3 +359,89 @@ def test_no_overview_note_when_nothing_is_cut(tmp_path, filled):
     out = consolidate(tmp_path, write(tmp_path, filled))
     assert openpyxl.load_workbook(out / "district_summary.xlsx")["Overview"][
         "A4"].value is None
+
+
+# -- times and fractions as Excel (en-US) shows them -----------------------------------------
+
+TEXT_FIELDS = [f"{kind}_{ind}" for kind in ("evidence", "next_steps")
+               for ind in ("1_1", "1_2", "1_3", "2_1", "2_2")]
+
+
+def shown_in_ratings(tmp_path, filled, cases) -> list[str]:
+    """Put each (format, raw <v>) of `cases` into its own text field (ten to a return),
+    consolidate, and give what ratings.csv shows for each case, in order."""
+    shown = []
+    for first in range(0, len(cases), len(TEXT_FIELDS)):
+        batch = cases[first:first + len(TEXT_FIELDS)]
+        data, styles = add_number_formats(filled, [fmt for fmt, _, _ in batch])
+        for name, (_, raw, _), style in zip(TEXT_FIELDS, batch, styles, strict=False):
+            data = set_named_xml(data, name, f"<v>{raw}</v>", f' s="{style}"')
+        folder = tmp_path / f"batch{first}"
+        folder.mkdir()
+        rows = by_indicator(consolidate(folder, write(folder, data)))
+        shown += [rows[name[-3:].replace("_", ".")][name[:-4]]
+                  for name in TEXT_FIELDS[:len(batch)]]
+    return shown
+
+
+TIMES = [
+    (18, "0.35416666666666669", "8:30 AM"),  # h:mm AM/PM
+    (19, "0.60422453703703704", "2:30:05 PM"),  # h:mm:ss AM/PM, 14:30:05
+    (20, "0.35484953703703705", "8:30"),  # h:mm: 8:30:59 is cut to the minute, not rounded
+    (21, "0.60422453703703704", "14:30:05"),  # h:mm:ss
+    (45, "0.60422453703703704", "30:05"),  # mm:ss: minutes and seconds only
+    (46, "1.5", "36:00:00"),  # [h]:mm:ss: elapsed hours
+    (47, "0.00035995370370370", "00:31.1"),  # mm:ss.0 (ECMA writes it "mmss.0")
+    ("hh:mm AM/PM", "0", "12:00 AM"),  # midnight on a 12-hour clock
+    ("h:mm A/P", "0.75", "6:00 P"),
+    ("m/d/yy h:mm AM/PM", "45717.5625", "2025-03-01 1:30 PM"),  # the day stays ISO
+    ("h:mm am/pm", "0.5", "12:00 pm"),  # noon is PM; the letters as the format writes them
+    ("[mm]:ss", "0.0625", "90:00"),  # elapsed minutes
+    ("[ss]", "0.0625", "5400"),  # elapsed seconds
+    ("yyyy-mm-dd hh:mm", "45717.0625", "2025-03-01 01:30"),
+]
+
+
+def test_times_are_shown_as_their_format_shows_them(tmp_path, filled):
+    got = shown_in_ratings(tmp_path, filled, TIMES)
+    assert got == [expected for _, _, expected in TIMES]
+
+
+FRACTIONS = [
+    (12, "1.5", "1 1/2"),  # # ?/?
+    (12, "0.75", "3/4"),  # no whole part: "#" shows nothing
+    (12, "2", "2"),  # a whole number: the fraction is left blank
+    (12, "1.3333", "1 1/3"),
+    (12, "0.99", "1"),  # 1 is closer than 8/9
+    (13, "0.123", "8/65"),  # # ??/??: the closest fraction with a denominator up to 99
+    (13, "0.99", "98/99"),
+    ("# ?/8", "1.45", "1 4/8"),  # a fixed denominator: 3.6 eighths round to 4, not reduced
+    ("?/?", "1.5", "3/2"),  # no whole part in the format: an improper fraction
+    (12, "-1.5", "'-1 1/2"),  # ratings.csv escapes a leading "-" with "'"
+    (12, "0", "0"),
+    ("# ?/? \"cups\"", "2.25", "2 1/4 cups"),
+]
+
+
+def test_fractions_are_shown_as_their_format_shows_them(tmp_path, filled):
+    got = shown_in_ratings(tmp_path, filled, FRACTIONS)
+    assert got == [expected for _, _, expected in FRACTIONS]
+
+
+def test_an_error_cell_without_a_value_is_not_given_one(tmp_path, filled):
+    # <c t="e"/> names no error: nothing may invent "#N/A" for it; it shows nothing.
+    sheet, ref = named_cell(filled, "evidence_1_2")
+    data = set_cell_xml(filled, sheet, ref, f'<c r="{ref}" t="e"/>')
+    sheet, ref = named_cell(data, "next_steps_2_1")
+    data = set_cell_xml(data, sheet, ref, f'<c r="{ref}" t="e"><v></v></c>')
+    report = check_json(write(tmp_path, data))
+    assert report["ok"]
+    warnings = problems_of(report, "error-value")
+    assert [(w["sheet"], w["cell"]) for w in warnings] == [
+        ("D1 Leadership", "G5"), ("D2 Partnerships", "H4")]
+    assert "#N/A" not in json.dumps(report)
+    out = consolidate(tmp_path, write(tmp_path, data))
+    rows = by_indicator(out)
+    assert (rows["1.2"]["evidence"], rows["2.1"]["next_steps"]) == ("", "")
+    assert rows["1.2"]["next_steps"] == "Next for 1.2"  # the neighbours are untouched
+    assert rows["2.1"]["evidence"] == "Evidence for 2.1"

@@ -3,12 +3,13 @@
 Only cells whose value is not text come here (a number typed into a text field before the
 input cells were text-formatted, a pasted value), so this is never on the common path.
 The value is taken from the cell's raw <v> text as a Decimal, never through a float, so a
-long integer keeps every digit. Dates and times are written as ISO 8601 whatever the
-date format, because "03/01/25" means different days in different countries.
+long integer keeps every digit. Dates are written as ISO 8601 whatever the date format,
+because "03/01/25" means different days in different countries; a time is shown as its
+format shows it in Excel (en-US): "h:mm AM/PM" shows 0.3541666 as "8:30 AM".
 
 What is supported: General, fixed decimals, thousands separators, leading zeros
 ("00000"), percent, scientific notation, literal text and currency symbols, sections for
-negative numbers and zero, and date/time formats. Fractions fall back to General.
+negative numbers and zero, fractions ("# ?/?", "# ??/??", "# ?/8"), and date/time formats.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 
 GENERAL = "General"
 
@@ -28,9 +30,10 @@ BUILTIN = {
     14: "mm-dd-yy", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy", 18: "h:mm AM/PM",
     19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss", 22: "m/d/yy h:mm",
     37: "#,##0 ;(#,##0)", 38: "#,##0 ;[Red](#,##0)", 39: "#,##0.00;(#,##0.00)",
-    40: "#,##0.00;[Red](#,##0.00)", 45: "mm:ss", 46: "[h]:mm:ss", 47: "mmss.0",
+    40: "#,##0.00;[Red](#,##0.00)", 45: "mm:ss", 46: "[h]:mm:ss", 47: "mm:ss.0",
     48: "##0.0E+0", 49: "@",
 }
+# 47 is written "mmss.0" in ECMA-376, but Excel shows it as "mm:ss.0" (30:00.0).
 # Locale-dependent date formats of East Asian versions of Excel.
 BUILTIN.update({i: "yyyy-mm-dd" for i in (*range(27, 37), *range(50, 59))})
 
@@ -67,8 +70,9 @@ def shown(raw: str, code: str, date1904: bool = False) -> str:
             return "".join(sign + general(value) if t.casefold() == "general" else _literal(t)
                            for t in tokens).strip()
         return literal  # a format that shows only text, such as "-" for zero
-    if "/" in tokens and "?" in tokens:  # fractions: General says the same number
-        return sign + general(value)
+    slash = _fraction_slash(tokens)
+    if slash is not None:
+        return _fraction_text(value, tokens, slash, sign)
     return _number_text(value, tokens, sign)
 
 
@@ -134,27 +138,106 @@ def _is_date(tokens: list[str]) -> bool:
 
 
 def _date_text(value: Decimal, tokens: list[str], date1904: bool) -> str:
-    """ISO 8601: a date, a date and time, or a time, as the format shows them."""
+    """A date as an ISO date; a time as the format shows it ("8:30 AM", "30:00.0").
+
+    Only the day is rewritten to ISO 8601, because "03/01/25" means different days in
+    different countries; a time means the same everywhere, so it keeps its own form.
+    """
     if value < 0 or value > _MAX_SERIAL:
         return general(value)
-    letters = "".join(t.lower() for t in tokens if len(t) == 1 or t.startswith("["))
-    elapsed = any(t.startswith("[") and t[1:2].lower() in ("h", "m", "s") for t in tokens)
-    has_time = any(c in letters for c in "hs") or elapsed or any(
-        t.upper() in ("AM/PM", "A/P") for t in tokens)
-    has_date = any(c in letters for c in "yd") or ("m" in letters and not has_time)
-    seconds = "s" in letters
-    total = int((value * 86400).to_integral_value(ROUND_HALF_UP))
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if elapsed:
-        hours += days * 24
-        return f"{hours:02d}:{minutes:02d}" + (f":{secs:02d}" if seconds else "")
-    clock = f"{hours:02d}:{minutes:02d}" + (f":{secs:02d}" if seconds else "")
-    if not has_date:
-        return clock
-    day = _day(days, date1904)
-    return f"{day} {clock}" if has_time else day
+    parts = _date_parts(tokens)
+    kinds = [kind for kind, _ in parts]
+    decimals = max((len(text) for kind, text in parts if kind == "."), default=0)
+    # Excel rounds to the smallest unit shown (a second, or a tenth of one with "ss.0"),
+    # then shows each unit cut down, never rounded: 8:30:59 with "h:mm" shows 8:30.
+    total = int((value * 86400 * 10**decimals).to_integral_value(ROUND_HALF_UP))
+    seconds, fraction = divmod(total, 10**decimals)
+    clock = _Clock(seconds, f"{fraction:0{decimals}d}" if decimals else "",
+                   twelve="ampm" in kinds)
+    timed = [i for i, kind in enumerate(kinds) if kind in _TIME_KINDS]
+    dated = any(kind in ("y", "month", "d") for kind in kinds)
+    if not dated:
+        return "".join(clock.show(kind, text) for kind, text in parts).strip()
+    day = _day(seconds // 86400, date1904)
+    if not timed:
+        return day
+    shown_time = "".join(clock.show(kind, text) for kind, text in parts[timed[0]:timed[-1] + 1])
+    return f"{day} {shown_time}"
+
+
+_TIME_KINDS = frozenset(("h", "minute", "s", "[h]", "[m]", "[s]", "ampm", "."))
+
+
+def _date_parts(tokens: list[str]) -> list[tuple[str, str]]:
+    """The format as (kind, text) parts: a run of one date letter ("h", "hh"), an elapsed
+    unit ("[h]"), "ampm", "." with the decimals of a second, or literal text ("lit")."""
+    parts: list[tuple[str, str]] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        letter = token.lower()
+        if letter in ("y", "m", "d", "h", "s"):
+            run = i
+            while run < len(tokens) and tokens[run].lower() == letter:
+                run += 1
+            parts.append((letter, letter * (run - i)))
+            i = run
+            continue
+        if token.startswith("[") and token[1:2].lower() in ("h", "m", "s"):
+            parts.append((f"[{token[1].lower()}]", token[1:-1].lower()))
+        elif token.upper() in ("AM/PM", "A/P"):
+            parts.append(("ampm", token))
+        elif token == "." and parts and parts[-1][0] == "s" and tokens[i + 1:i + 2] == ["0"]:
+            run = i + 1
+            while run < len(tokens) and tokens[run] == "0" and run - i <= 3:
+                run += 1
+            parts.append((".", "0" * (run - i - 1)))
+            i = run
+            continue
+        else:
+            parts.append(("lit", _literal(token)))
+        i += 1
+    return [(_month_or_minute(parts, i) if kind == "m" else kind, text)
+            for i, (kind, text) in enumerate(parts)]
+
+
+def _month_or_minute(parts: list[tuple[str, str]], at: int) -> str:
+    """An "m" is minutes right after hours or right before seconds, as in Excel; else a month."""
+    before = next((kind for kind, _ in reversed(parts[:at]) if kind != "lit"), "")
+    after = next((kind for kind, _ in parts[at + 1:] if kind != "lit"), "")
+    return "minute" if before in ("h", "[h]") or after in ("s", "[s]") else "month"
+
+
+class _Clock:
+    """The units of a time of day (and elapsed totals) as a format shows them."""
+
+    def __init__(self, seconds: int, fraction: str, twelve: bool):
+        self.total = seconds
+        self.hour, rest = divmod(seconds % 86400, 3600)
+        self.minute, self.second = divmod(rest, 60)
+        self.fraction = fraction
+        self.twelve = twelve  # AM/PM in the format: a 12-hour clock
+
+    def show(self, kind: str, text: str) -> str:
+        width = min(len(text), 2)
+        if kind == "h":
+            hour = (self.hour % 12 or 12) if self.twelve else self.hour
+            return f"{hour:0{width}d}"
+        if kind == "minute":
+            return f"{self.minute:0{width}d}"
+        if kind == "s":
+            return f"{self.second:0{width}d}"
+        if kind in ("[h]", "[m]", "[s]"):
+            unit = {"[h]": 3600, "[m]": 60, "[s]": 1}[kind]
+            return f"{self.total // unit:0{len(text)}d}"
+        if kind == "ampm":  # "AM/PM" shows "AM" or "PM", "a/p" shows "a" or "p": as written
+            morning, _, evening = text.partition("/")
+            return morning if self.hour < 12 else evening
+        if kind == ".":
+            return "." + self.fraction[:len(text)]
+        if kind == "lit":
+            return text
+        return ""  # a year, month or day inside a time: shown by the ISO date instead
 
 
 def _day(serial: int, date1904: bool) -> str:
@@ -230,6 +313,55 @@ def _fill_integer(digits: str, pattern: list[str], grouping: bool) -> str:
         else:
             out.append(_literal(token))
     return remaining + "".join(reversed(out))
+
+
+def _fraction_slash(tokens: list[str]) -> int | None:
+    """Where the "/" of a fraction is ("# ?/?", "?/8"): digits or placeholders either side."""
+    for i in range(1, len(tokens) - 1):
+        if tokens[i] == "/" and tokens[i - 1] in _PLACEHOLDERS and (
+                tokens[i + 1] in _PLACEHOLDERS or tokens[i + 1] in "123456789"):
+            return i
+    return None
+
+
+def _fraction_text(value: Decimal, tokens: list[str], slash: int, sign: str) -> str:
+    """A fraction as Excel shows it: "# ?/?" shows 1.5 as "1 1/2", "# ?/8" as "1 4/8".
+
+    The fraction is the closest one whose denominator has at most as many digits as the
+    format's denominator placeholders (9 for "?", 99 for "??"), or the format's own
+    denominator. The "?" padding (a digit-wide space in the cell) is not kept.
+    """
+    start = slash - 1
+    while start > 0 and tokens[start - 1] in _PLACEHOLDERS:
+        start -= 1
+    end = slash + 1
+    while end < len(tokens) and (tokens[end] in _PLACEHOLDERS or tokens[end].isdigit()):
+        end += 1
+    below = tokens[slash + 1:end]
+    holders = [i for i in range(start) if tokens[i] in _PLACEHOLDERS]
+    exact = Fraction(value)
+    whole = int(exact) if holders else 0
+    rest = exact - whole
+    if below[0] in _PLACEHOLDERS:
+        near = rest.limit_denominator(10 ** len(below) - 1)
+        top, bottom = near.numerator, near.denominator
+    else:  # a fixed denominator: not reduced, "2/8" stays "2/8"
+        bottom = int("".join(t for t in below if t.isdigit()))
+        top = int((rest * bottom + Fraction(1, 2)) // 1)
+    if holders and top == bottom:  # 0.99 is closer to 1 than to 8/9
+        whole, top = whole + 1, 0
+    prefix = "".join(_literal(t) for t in tokens[:holders[0] if holders else start])
+    suffix = "".join(_literal(t) for t in tokens[end:])
+    body = f"{top}/{bottom}"
+    if holders:
+        pattern = tokens[holders[0]:holders[-1] + 1]
+        number = _fill_integer(str(whole), pattern, "," in pattern)
+        between = "".join(_literal(t) for t in tokens[holders[-1] + 1:start])
+        if top == 0:
+            body = number or "0"  # Excel shows a whole number with the fraction left blank
+        elif number:
+            body = number + between + body
+    return (sign + prefix + body + suffix).strip()
 
 
 def _scientific(value: Decimal, pattern: list[str], at: int) -> str:

@@ -295,7 +295,8 @@ class Sheets:
         raw = loaded.raw(row, col)
         if raw is None or raw[0].get(b"t") != b"e":
             return ""
-        return ErrorValue(_xml_text(raw[1]) or "#N/A")
+        # <c t="e"/> holds no error text: an error value that shows nothing, never "#N/A".
+        return ErrorValue(_xml_text(raw[1]))
 
     def _shown(self, loaded: _Loaded, row: int, col: int, value: object) -> str:
         """A non-text value as the person saw it in the cell."""
@@ -307,7 +308,7 @@ class Sheets:
         if kind == b"b":
             return "TRUE" if v.strip() in (b"1", b"true") else "FALSE"
         if kind == b"e":
-            return ErrorValue(_xml_text(v) or "#N/A")
+            return ErrorValue(_xml_text(v))  # as written; "" when <v> is empty
         if kind != b"n":  # an ISO date (t="d") or text: calamine read it right
             return text_of(value)
         codes, date1904 = self._number_formats()
