@@ -8,12 +8,17 @@ UTF-8) by patching the bytes a zip tool would have written.
 from __future__ import annotations
 
 import csv
+import errno
+import hashlib
 import io
 import json
 import os
+import socket
 import struct
+import threading
 import warnings
 import zipfile
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import openpyxl
@@ -179,7 +184,7 @@ def test_read_file_never_raises(tmp_path, monkeypatch):
     archive = tmp_path / "a.zip"
     archive.write_bytes(zip_bytes([("S1.xlsx", full_return("S1"))]))
     cases = [
-        (tmp_path, "", "unreadable", "the file could not be read (Is a directory)"),
+        (tmp_path, "", "unreadable", "this is not a regular file (a folder)"),
         (archive, (Entry("S1.xlsx", 5),), "unreadable",
          "the archive changed while it was being read; run the consolidation again"),
         (archive, (Entry("other.xlsx", 0),), "unreadable",
@@ -248,32 +253,49 @@ def test_names_that_are_not_utf8_reach_every_output(tmp_path):
 
 
 def test_member_names_without_the_utf8_flag(tmp_path):
-    """Old tools write names in UTF-8 or in the DOS code page, without the zip's UTF-8 flag."""
-    written = zip_bytes([("café.xlsx", full_return("S1")), ("cafe.xlsx", full_return("S2"))])
+    """Old tools write names in UTF-8 or in the DOS code page, without the zip's UTF-8 flag:
+    UTF-8 when the bytes are UTF-8, else code page 437, as the zip format defines."""
+    written = zip_bytes([("café.xlsx", full_return("S1")), ("ecole.xlsx", full_return("S2")),
+                         ("cafe.xlsx", full_return("S3"))])
     unflagged = patch_headers(written, 6, 8, "<H", lambda flags: flags & ~0x800)
-    dos = unflagged.replace(b"cafe.xlsx", b"caf\x82.xlsx")  # 0x82 is é in code page 437
+    dos = unflagged.replace(b"ecole.xlsx", b"\x82cole.xlsx")  # 0x82 is é in code page 437
+    latin1 = dos.replace(b"cafe.xlsx", b"caf\xe9.xlsx")  # é in Latin-1, Θ in code page 437
     archive = tmp_path / "old.zip"
-    archive.write_bytes(dos)
+    archive.write_bytes(latin1)
 
     result, out = consolidate(tmp_path, archive)
 
     assert statuses(out) == [(f"{archive}!café.xlsx", "S1", "accepted"),
-                             (f"{archive}!café.xlsx", "S2", "accepted")]
+                             (f"{archive}!cafΘ.xlsx", "S3", "accepted"),
+                             (f"{archive}!école.xlsx", "S2", "accepted")]
     assert result.exit_code == 0
 
 
 # -- 3. each member by its own entry -----------------------------------------------------------
 
-def test_two_members_with_one_name_are_two_returns(tmp_path):
+def test_two_members_with_one_name_are_two_returns_told_apart(tmp_path):
+    """Members shown alike are numbered in the archive's order: 'r.xlsx (2 of 2)'."""
+    written = zip_bytes([("r.xlsx", full_return("S2")),
+                         ("sub\\r.xlsx", b"junk"),  # shown as sub/r.xlsx
+                         ("r.xlsx", full_return("S1")),
+                         ("sub/r.xlsx", full_return("S3")),
+                         ("café.txt", b"a"),  # é in UTF-8, once unflagged
+                         ("cafe.txt", b"b"),  # é in code page 437, below
+                         ("notes.txt", b"c")])
+    unflagged = patch_headers(written, 6, 8, "<H", lambda flags: flags & ~0x800)
     archive = tmp_path / "batch.zip"
-    archive.write_bytes(zip_bytes([("r.xlsx", full_return("S1")),
-                                   ("r.xlsx", full_return("S2"))]))
+    archive.write_bytes(unflagged.replace(b"cafe.txt", b"caf\x82.txt"))
 
     result, out = consolidate(tmp_path, archive)
 
-    assert statuses(out) == [(f"{archive}!r.xlsx", "S1", "accepted"),
-                             (f"{archive}!r.xlsx", "S2", "accepted")]
-    assert result.exit_code == 0
+    assert statuses(out) == [(f"{archive}!r.xlsx (1 of 2)", "S2", "accepted"),
+                             (f"{archive}!r.xlsx (2 of 2)", "S1", "accepted"),
+                             (f"{archive}!sub/r.xlsx (1 of 2)", "", "rejected"),
+                             (f"{archive}!sub/r.xlsx (2 of 2)", "S3", "accepted")]
+    assert [p[:2] for p in problems(out)] == [(f"{archive}!sub/r.xlsx (1 of 2)", "not-xlsx")]
+    assert json.loads(result.stdout)["ignored_files"] == [
+        f"{archive}!café.txt (1 of 2)", f"{archive}!café.txt (2 of 2)", f"{archive}!notes.txt"]
+    assert result.exit_code == 1
 
 
 # -- 4. read by what it is -------------------------------------------------------------------
@@ -442,6 +464,193 @@ def test_ignored_and_skipped_files_are_named_everywhere(tmp_path):
     assert (f"  ignored 6 other file(s): {returns}/a.pdf, {returns}/b.txt, {returns}/c.docx, "
             f"{returns}/d.csv, {returns}/e.png and 1 more\n") in terminal.output
     assert f"  skipped 1 file(s): {returns}/.~lock.S1.xlsx# (lock file)\n" in terminal.output
+
+
+# -- 9. only regular files are opened ---------------------------------------------------------
+
+@contextmanager
+def fifos_released_after(seconds: float = 5.0):
+    """Yields (pipes to watch, pipes released). Should the code under test open a watched
+    named pipe and wait for a writer, a writer comes after `seconds`, leaves at once and is
+    listed as released: the test fails instead of hanging."""
+    stop = threading.Event()
+    waiting: list[Path] = []
+    released: list[str] = []
+
+    def release() -> None:
+        if stop.wait(seconds):
+            return
+        while not stop.is_set():
+            for fifo in waiting:
+                with suppress(OSError):  # OSError: nobody is reading it
+                    os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+                    released.append(fifo.name)
+            stop.wait(0.05)
+
+    thread = threading.Thread(target=release, daemon=True)
+    thread.start()
+    try:
+        yield waiting, released
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_check_never_opens_a_named_pipe(tmp_path):
+    fifo = tmp_path / "S1.xlsx"
+    os.mkfifo(fifo)
+    (tmp_path / "S2.xlsx").write_bytes(full_return("S2"))
+
+    with fifos_released_after() as (waiting, released):
+        waiting.append(fifo)
+        result = CliRunner().invoke(main, ["check", str(fifo), "/dev/null",
+                                           str(tmp_path / "S2.xlsx"), "--rubric",
+                                           str(SMALL_RUBRIC)])
+
+    assert released == []
+    assert result.exit_code == 1
+    assert result.output.splitlines()[:4] == [
+        f"{fifo}: [error] unreadable: this is not a regular file (a named pipe)",
+        f"{fifo}: REJECTED: 1 error(s), 0 warning(s); fix the errors above and check again.",
+        "/dev/null: [error] unreadable: this is not a regular file (a device)",
+        "/dev/null: REJECTED: 1 error(s), 0 warning(s); fix the errors above and check again."]
+    assert result.output.splitlines()[4].startswith(f"{tmp_path}/S2.xlsx: ok")
+
+
+def test_pipes_sockets_and_dangling_links_are_named_never_opened(tmp_path):
+    returns = tmp_path / "returns"
+    (returns / "sub").mkdir(parents=True)
+    (returns / "S1.xlsx").write_bytes(full_return("S1"))
+    for name in ("fifo.xlsx", "fifo.zip", "fifo"):
+        os.mkfifo(returns / name)
+    os.mkfifo(tmp_path / "named")  # named on the command line, no suffix
+    (returns / "sub" / "dangling.xlsx").symlink_to(tmp_path / "gone" / "S2.xlsx")
+    (returns / "sub" / "dangling.txt").symlink_to(tmp_path / "gone" / "notes.txt")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(returns / "sock.xlsx"))
+
+    with fifos_released_after() as (waiting, released):
+        waiting += [returns / "fifo.xlsx", returns / "fifo.zip", returns / "fifo",
+                    tmp_path / "named"]
+        result, out = consolidate(tmp_path, returns, tmp_path / "named")
+    server.close()
+
+    assert released == []  # no pipe was opened to wait on
+
+    pipe = "this is not a regular file (a named pipe)"
+    assert problems(out) == [
+        (f"{tmp_path}/named", "unreadable", pipe),
+        (f"{returns}/fifo.xlsx", "unreadable", pipe),
+        (f"{returns}/fifo.zip", "unreadable", pipe),
+        (f"{returns}/sock.xlsx", "unreadable", "this is not a regular file (a socket)"),
+        (f"{returns}/sub/dangling.xlsx", "unreadable",
+         f"this is a link to {tmp_path}/gone/S2.xlsx, which does not exist"),
+    ]
+    assert statuses(out) == [
+        (f"{tmp_path}/named", "", "rejected"),
+        (f"{returns}/S1.xlsx", "S1", "accepted"),
+        (f"{returns}/fifo.xlsx", "", "rejected"),
+        (f"{returns}/fifo.zip", "", "rejected"),
+        (f"{returns}/sock.xlsx", "", "rejected"),
+        (f"{returns}/sub/dangling.xlsx", "", "rejected"),
+    ]
+    assert json.loads(result.stdout)["ignored_files"] == [f"{returns}/fifo",
+                                                          f"{returns}/sub/dangling.txt"]
+    assert result.exit_code == 1
+
+
+def test_open_regular_looks_again_at_what_it_opened(tmp_path, monkeypatch):
+    """The file may become a pipe between the look and the open: it is opened without
+    waiting, and refused."""
+    from workbook_tool import files
+
+    fifo = tmp_path / "S1.xlsx"
+    os.mkfifo(fifo)
+    monkeypatch.setattr(files, "not_a_file", lambda path: "")
+    with fifos_released_after() as (waiting, released):
+        waiting.append(fifo)
+        with pytest.raises(files.NotRegularFile) as refused:
+            files.open_regular(fifo)
+    assert str(refused.value) == "this is not a regular file (a named pipe)"
+    assert released == []
+
+
+def test_a_folder_that_cannot_be_opened_is_a_rejected_row(tmp_path, monkeypatch):
+    """Tests run as root, whom chmod 000 does not stop: the folder's listing fails here as
+    it does for a user without the permission."""
+    returns = tmp_path / "returns"
+    for folder in ("locked", "open", ".cache"):
+        (returns / folder).mkdir(parents=True)
+    (returns / "locked" / "S2.xlsx").write_bytes(full_return("S2"))
+    (returns / "open" / "S1.xlsx").write_bytes(full_return("S1"))
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if Path(path).name in ("locked", ".cache"):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result, out = consolidate(tmp_path, returns)
+
+    assert result.exit_code == 1
+    assert statuses(out) == [(f"{returns}/locked", "", "rejected"),
+                             (f"{returns}/open/S1.xlsx", "S1", "accepted")]
+    assert problems(out) == [(f"{returns}/locked", "unreadable",
+                              "the folder could not be opened (Permission denied); the returns "
+                              "in it were not read")]
+    missing = [r["school_id"] for r in csv_rows(out / "returns.csv") if r["status"] == "missing"]
+    assert missing == ["S2", "S3"]
+    assert json.loads(result.stdout)["skipped"] == [
+        {"file": f"{returns}/.cache", "reason": "hidden file"}]
+
+
+def test_an_oversized_file_is_read_no_further_than_the_limit(tmp_path, monkeypatch):
+    big = tmp_path / "big.xlsx"
+    big.write_bytes(b"a" * 2**20 + b"b" * 2**19)  # 1.5 MiB
+    first_mib = hashlib.sha256(b"a" * 2**20).hexdigest()
+
+    def check(*files):
+        result = CliRunner().invoke(main, ["check", *map(str, files), "--json",
+                                           "--max-size", "1", "--rubric", str(SMALL_RUBRIC)])
+        assert result.exit_code == 1
+        return [(f["sha256"], [(p["code"], p["message"]) for p in f["problems"]])
+                for f in json.loads(result.stdout)["files"]]
+
+    assert check(big) == [(first_mib, [(
+        "too-large", "the file is 1.5 MiB, over the limit of 1.0 MiB, so it was read no "
+                     "further and its sha256 covers only its first 1.0 MiB")])]
+
+    # A file that keeps growing while it is read (a log, a download): it must not be read on.
+    from workbook_tool.reader import source
+
+    class Growing(io.RawIOBase):
+        def __init__(self, path):
+            self.fd = os.open(path, os.O_RDONLY)  # for the size the disk gives
+            self.given = 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            if self.given > 3 * 2**20:
+                raise AssertionError("read on past the limit")
+            buffer[:] = b"a" * len(buffer)
+            self.given += len(buffer)
+            return len(buffer)
+
+        def fileno(self):
+            return self.fd
+
+        def close(self):
+            if not self.closed:
+                os.close(self.fd)
+            super().close()
+
+    monkeypatch.setattr(source, "open_regular", lambda path: io.BufferedReader(Growing(path)))
+    assert check(big) == [(first_mib, [(
+        "too-large", "the file is 1.5 MiB, over the limit of 1.0 MiB, so it was read no "
+                     "further and its sha256 covers only its first 1.0 MiB")])]
 
 
 @pytest.mark.parametrize("name, reason", [

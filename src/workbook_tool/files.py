@@ -7,9 +7,11 @@ import hashlib
 import io
 import os
 import re
+import stat
 import tempfile
 import unicodedata
 import zipfile
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -112,12 +114,81 @@ def _noncharacter(code: int) -> bool:
     return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
 
 
+# -- regular files only ---------------------------------------------------------------
+
+class NotRegularFile(Exception):
+    """A path that is not a regular file to read; the message says what it is instead."""
+
+
+def not_a_file(path: str | Path) -> str:
+    """Why `path` is not a regular file (links followed), as a message; '' when it is one.
+
+    Only the file's metadata is looked at: opening a named pipe waits for a writer and a
+    device may never end. A path that cannot be looked at gives '' (opening it says why).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return _dangling(path)
+    kind = _special_kind(mode)
+    return f"this is not a regular file ({kind})" if kind else ""
+
+
+def _dangling(path: str | Path) -> str:
+    try:
+        target = os.readlink(path)
+    except OSError:  # not a link, or gone
+        return ""
+    return f"this is a link to {display_name(target)}, which does not exist"
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a file"
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def open_regular(path: str | Path) -> io.BufferedReader:
+    """`path` opened for reading, or NotRegularFile if it is not a regular file.
+
+    Checked before opening, and again on what was opened, without waiting: the file may be
+    replaced in between.
+    """
+    why = not_a_file(path)
+    if why:
+        raise NotRegularFile(why)
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        kind = _special_kind(os.fstat(fd).st_mode)
+        if kind:
+            raise NotRegularFile(f"this is not a regular file ({kind})")
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 @dataclass(frozen=True)
 class Entry:
     """One member of a zip archive, by its place in the archive: two members may share a name.
 
     `refused` (code, message) marks a member discovery would not open (an archive nested too
-    deep or inflating past the limits); reading it reports that problem and nothing else.
+    deep or inflating past the limits); reading it reports that problem and nothing else,
+    without opening anything. A folder that could not be opened is a Source whose only entry
+    is refused (see `_unopened_folder`), so that it is a row of its own.
     """
 
     name: str
@@ -189,17 +260,27 @@ class _Finder:
         self.budget = NESTED_BYTES  # left for the archives inside the current input
 
     def folder(self, root: Path) -> None:
-        for child, inside in _walk(root, self.found):
+        for child, inside, error in _walk(root):
             display = display_name(str(root / inside))
             reason = skip_reason(inside)
             if reason:
                 self.found.skipped.append(Skipped(display, reason))
+            elif error:  # a row of its own: the schools inside must not look merely missing
+                self.found.sources.append(_unopened_folder(display, child, error))
             else:
                 self.disk_file(child, display, named=False)
 
     def disk_file(self, path: Path, display: str, named: bool) -> None:
-        """A file on disk: a return, an archive to expand, or (in a folder) another file."""
-        kind, archive = _disk_kind(path, named)
+        """A file on disk: a return, an archive to expand, or (in a folder) another file.
+
+        A named pipe, device or dangling link is never opened here: named, or named like a
+        return or an archive, it is an input whose reading reports what it is; else ignored.
+        """
+        if not_a_file(path):
+            read = named or path.suffix.lower() in (*RETURN_SUFFIXES, ARCHIVE_SUFFIX)
+            kind, archive = ("return" if read else "other"), None
+        else:
+            kind, archive = _disk_kind(path, named)
         if self._already_read(path, display, kind != "other"):
             if archive is not None:
                 archive.close()
@@ -232,12 +313,13 @@ class _Finder:
 
     def members(self, archive: zipfile.ZipFile, display: str, path: str,
                 chain: tuple[Entry, ...], depth: int) -> None:
-        infos = sorted(enumerate(archive.infolist()), key=lambda pair: (pair[1].filename, pair[0]))
+        names = _shown_names(archive.infolist())
+        infos = sorted(enumerate(archive.infolist()), key=lambda pair: (names[pair[0]], pair[0]))
         for index, info in infos:
             name = info.filename
             if name.endswith(("/", "\\")):
                 continue  # a folder entry
-            shown = f"{display}!{display_name(_member_name(info).replace(BACKSLASH, '/'))}"
+            shown = f"{display}!{names[index]}"
             reason = skip_reason(name)
             entry = Entry(name, index)
             if reason:
@@ -300,28 +382,48 @@ def _refused(source: Source, message: str) -> Source:
     return Source(source.display, source.path, (*outer, entry))
 
 
-def _walk(root: Path, found: Discovery) -> list[tuple[Path, str]]:
-    """Files under `root` (symbolic links to folders are not followed), sorted by path."""
-    files = []
+def _walk(root: Path) -> list[tuple[Path, str, str]]:
+    """(path, path inside `root`, error) for every entry under `root` that is not a folder,
+    sorted by path; a folder that could not be opened comes with the reason (its error).
+    Symbolic links to folders are not followed."""
+    found: list[tuple[tuple[str, ...], Path, str]] = []
 
-    def unreadable(error: OSError) -> None:
-        where = display_name(str(error.filename or root))
-        found.skipped.append(Skipped(where, f"folder could not be opened ({error.strerror})"))
+    def unopened(error: OSError) -> None:
+        folder = Path(error.filename) if error.filename is not None else root
+        found.append((folder.relative_to(root).parts, folder, error.strerror or str(error)))
 
-    for folder, _dirs, names in os.walk(root, onerror=unreadable):
-        for name in names:
+    for folder, _dirs, names in os.walk(root, onerror=unopened):
+        for name in names:  # files, and links, pipes, sockets and devices
             child = Path(folder) / name
-            if child.is_file():
-                files.append((child.relative_to(root).parts, child))
-    files.sort(key=lambda pair: pair[0])
-    return [(child, "/".join(parts)) for parts, child in files]
+            found.append((child.relative_to(root).parts, child, ""))
+    found.sort(key=lambda item: item[0])
+    return [(path, "/".join(parts), error) for parts, path, error in found]
+
+
+def _unopened_folder(display: str, path: Path, reason: str) -> Source:
+    message = f"the folder could not be opened ({reason}); the returns in it were not read"
+    return Source(display, str(path), (Entry("", 0, ("unreadable", message)),))
+
+
+def _shown_names(infos: list[zipfile.ZipInfo]) -> list[str]:
+    """Each member's name as shown, in archive order; names shown alike get their place
+    among them: 'r.xlsx (1 of 2)', 'r.xlsx (2 of 2)'."""
+    shown = [display_name(_member_name(info).replace(BACKSLASH, "/")) for info in infos]
+    total = Counter(shown)
+    place: Counter[str] = Counter()
+    for index, name in enumerate(shown):
+        if total[name] > 1:
+            place[name] += 1
+            shown[index] = f"{name} ({place[name]} of {total[name]})"
+    return shown
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
     """The member's name as its author wrote it.
 
-    Without the zip's UTF-8 flag, zipfile decodes names as the old DOS code page; most
-    tools that omit the flag still write UTF-8, so a name that decodes as UTF-8 is shown so.
+    Without the zip's UTF-8 flag, the zip format says a name is in code page 437 (the old
+    DOS one), as zipfile decodes it; most tools that omit the flag still write UTF-8, so a
+    name that decodes as UTF-8 is shown so, and any other stays in code page 437.
     """
     name = info.filename
     if info.flag_bits & 0x800 or name.isascii():

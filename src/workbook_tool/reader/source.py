@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from ..files import NESTED_BYTES, Entry, display_name
+from ..files import NESTED_BYTES, Entry, NotRegularFile, display_name, open_regular
 from ..problems import Problem
 from ..rubric import Rubric
 from .model import ReturnResult
@@ -42,16 +42,20 @@ def read_file(
     """Read a return from disk (read once, never written); `display` names it in problems.
 
     With `member`, the return is inside the zip archive at `path`: a member name, or the chain
-    of entries to open in turn (an archive inside the archive, outermost first). A member over
-    the size limit is not inflated further (it may be a bomb), so its sha256 covers only the
-    part read. Never raises: a file that cannot be read is an `unreadable`, `encrypted` or
-    `too-large` problem.
+    of entries to open in turn (an archive inside the archive, outermost first). Only a
+    regular file is opened (a named pipe would wait for ever). A file over the size limit is
+    read no further than the limit, on disk or in an archive (it may be a bomb, or still
+    growing), so its sha256 covers its first `max_file_bytes` only, as its problem says.
+    Never raises: a file that cannot be read is an `unreadable`, `encrypted` or `too-large`
+    problem.
     """
     file = display if display is not None else display_name(str(path))
     try:
         return _read(path, file, rubric, limits, member)
     except _Unread as unread:
         return _failed(file, unread.code, unread.message)
+    except NotRegularFile as special:
+        return _failed(file, "unreadable", str(special))
     except BaseException as exc:  # anything else about this one file: its problem, not a crash
         if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
             raise
@@ -60,28 +64,29 @@ def read_file(
 
 def _read(path: str | Path, file: str, rubric: Rubric, limits: Limits,
           member: str | tuple[Entry, ...]) -> ReturnResult:
-    digest = hashlib.sha256()
+    if isinstance(member, tuple) and member and member[-1].refused:
+        raise _Unread(*member[-1].refused)  # discovery knows why: nothing to open
     with _open(path, member) as handle:
         data = handle.read(limits.max_file_bytes + 1)
-        digest.update(data)
-        oversized = len(data) > limits.max_file_bytes
-        size = len(data)
-        if oversized and not member:  # hash the rest without holding it
-            while chunk := handle.read(2**20):
-                digest.update(chunk)
-                size += len(chunk)
-    if oversized:
-        result = ReturnResult(file=file, sha256=digest.hexdigest())
-        limit = f"{limits.max_file_bytes / 2**20:.1f} MiB"
-        if member:
-            message = f"the file is over the limit of {limit}"
-        else:
-            message = f"the file is {size / 2**20:.1f} MiB, over the limit of {limit}"
-        result.problems.append(Problem(file, "too-large", message))
-        return result
+        # What the disk says, not what was read: the rest is never read (see read_file).
+        size = 0 if member else os.fstat(handle.fileno()).st_size
+    if len(data) > limits.max_file_bytes:
+        return _oversized(file, data[: limits.max_file_bytes], size, limits.max_file_bytes)
     from . import read_bytes
 
-    return read_bytes(data, file, rubric, limits, digest.hexdigest())
+    return read_bytes(data, file, rubric, limits, hashlib.sha256(data).hexdigest())
+
+
+def _oversized(file: str, head: bytes, size: int, limit_bytes: int) -> ReturnResult:
+    """A `too-large` problem; the sha256 is of the first `limit_bytes`, and says so."""
+    result = ReturnResult(file=file, sha256=hashlib.sha256(head).hexdigest())
+    limit = f"{limit_bytes / 2**20:.1f} MiB"
+    # A file still growing may measure less than what was read.
+    over = f"the file is {size / 2**20:.1f} MiB, over" if size > limit_bytes else "the file is over"
+    message = (f"{over} the limit of {limit}, so it was read no further and its sha256 covers "
+               f"only its first {limit}")
+    result.problems.append(Problem(file, "too-large", message))
+    return result
 
 
 def _failed(file: str, code: str, message: str) -> ReturnResult:
@@ -100,11 +105,11 @@ def _reason(exc: BaseException) -> str:
 @contextlib.contextmanager
 def _open(path: str | Path, member: str | tuple[Entry, ...]) -> Iterator[BinaryIO]:
     if not member:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:
             yield handle
         return
     chain = (member,) if isinstance(member, str) else member
-    with open(path, "rb") as raw, zipfile.ZipFile(raw) as outer:
+    with open_regular(path) as raw, zipfile.ZipFile(raw) as outer:
         archive = _innermost(path, raw, outer, chain[:-1])
         info = _info(archive, chain[-1])
         with archive.open(info) as handle:
