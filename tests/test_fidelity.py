@@ -439,6 +439,8 @@ def test_an_error_cell_without_a_value_is_not_given_one(tmp_path, filled):
     warnings = problems_of(report, "error-value")
     assert [(w["sheet"], w["cell"]) for w in warnings] == [
         ("D1 Leadership", "G5"), ("D2 Partnerships", "H4")]
+    assert warnings[0]["message"] == ("the evidence of 1.2 is marked as an error value but "
+                                      "holds no error text; it was read as empty")
     assert "#N/A" not in json.dumps(report)
     out = consolidate(tmp_path, write(tmp_path, data))
     rows = by_indicator(out)

@@ -275,11 +275,10 @@ class _Reader:
                 continue
             if isinstance(value, values.ErrorValue):  # kept as the text the cell showed
                 text = str(value)
-                self.problem(
-                    "error-value",
-                    f"{what} shows the error value {text}; it was kept as that text",
-                    sheet, cell,
-                )
+                shown = (f"shows the error value {text}; it was kept as that text" if text
+                         else "is marked as an error value but holds no error text; it was "
+                         "read as empty")
+                self.problem("error-value", f"{what} {shown}", sheet, cell)
             elif kind == "priority":
                 text, valid = values.priority_of(value)
                 if not valid:
