@@ -28,7 +28,9 @@ RATINGS = [
 ]
 
 
-@pytest.fixture(scope="module")
+# Function scope on purpose: mutmut links a test to the code its fixtures run only when
+# that test runs them, so a module-scoped fixture would hide this file from most mutants.
+@pytest.fixture
 def exports(tmp_path_factory):
     bad = set_named_value(make_return(school=School("S2", "Beta School"), answers=ANSWERS),
                           "rating_1_1", "Great")
