@@ -621,6 +621,21 @@ def test_an_oversized_file_is_read_no_further_than_the_limit(tmp_path, monkeypat
         "too-large", "the file is 1.5 MiB, over the limit of 1.0 MiB, so it was read no "
                      "further and its sha256 covers only its first 1.0 MiB")])]
 
+    # In an archive: the size is not known without inflating it all (it may be a bomb).
+    archive = tmp_path / "pack.zip"
+    archive.write_bytes(zip_bytes([("big.xlsx", big.read_bytes())]))
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    result = CliRunner().invoke(main, [
+        "consolidate", str(archive), "--roster", str(roster), "--out", str(tmp_path / "out"),
+        "--rubric", str(SMALL_RUBRIC), "--cycle", CYCLE, "--jobs", "1", "--max-size", "1"])
+    assert result.exit_code == 1
+    assert problems(tmp_path / "out") == [(
+        f"{archive}!big.xlsx", "too-large", "the file is over the limit of 1.0 MiB, so it was "
+        "read no further and its sha256 covers only its first 1.0 MiB")]
+    assert [(r["file"], r["sha256"]) for r in csv_rows(tmp_path / "out" / "returns.csv")
+            if r["file"]] == [(f"{archive}!big.xlsx", first_mib)]
+
     # A file that keeps growing while it is read (a log, a download): it must not be read on.
     from workbook_tool.reader import source
 
