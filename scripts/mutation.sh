@@ -27,6 +27,8 @@ TARGETS=("$@")
 mkdir -p "$WORK"
 find "$WORK" -mindepth 1 -maxdepth 1 ! -name mutants -exec rm -rf {} +
 rm -rf "$WORK/mutants/tests"
+# MUTATION_FRESH=1: forget which tests reach which function (after changing tests).
+[ "${MUTATION_FRESH:-0}" = 1 ] && rm -f "$WORK/mutants/mutmut-stats.json"
 if [ "${MUTATION_SOURCE:-HEAD}" = worktree ]; then
     # The tracked and new (not ignored) files, with their times.
     (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard |
