@@ -43,9 +43,10 @@ def read_file(
 
     With `member`, the return is inside the zip archive at `path`: a member name, or the chain
     of entries to open in turn (an archive inside the archive, outermost first). Only a
-    regular file is opened (a named pipe would wait for ever). A file over the size limit is
-    read no further than the limit, on disk or in an archive (it may be a bomb, or still
-    growing), so its sha256 covers its first `max_file_bytes` only, as its problem says.
+    regular file is opened (a named pipe would wait for ever). A file on disk over the size
+    limit is hashed to the size it had when opened, never held; a member of an archive over
+    the limit is inflated no further (it may be a bomb), so its sha256 covers its first
+    `max_file_bytes` only, as its problem says.
     Never raises: a file that cannot be read is an `unreadable`, `encrypted` or `too-large`
     problem.
     """
@@ -68,13 +69,29 @@ def _read(path: str | Path, file: str, rubric: Rubric, limits: Limits,
         raise _Unread(*member[-1].refused)  # discovery knows why: nothing to open
     with _open(path, member) as handle:
         data = handle.read(limits.max_file_bytes + 1)
-        # What the disk says, not what was read: the rest is never read (see read_file).
-        size = 0 if member else os.fstat(handle.fileno()).st_size
-    if len(data) > limits.max_file_bytes:
-        return _oversized(file, data[: limits.max_file_bytes], size, limits.max_file_bytes)
+        if len(data) > limits.max_file_bytes:
+            if member:  # it may be a bomb: inflate no further
+                return _oversized(file, data[: limits.max_file_bytes], 0, limits.max_file_bytes)
+            return _oversized_file(file, handle, data, limits.max_file_bytes)
     from . import read_bytes
 
     return read_bytes(data, file, rubric, limits, hashlib.sha256(data).hexdigest())
+
+
+def _oversized_file(file: str, handle: BinaryIO, head: bytes, limit_bytes: int) -> ReturnResult:
+    """A file on disk over the limit: hashed whole, as far as its size when it was opened
+    (a file still being written cannot keep the read going), without holding it."""
+    size = os.fstat(handle.fileno()).st_size
+    digest = hashlib.sha256(head)
+    left = size - len(head)
+    while left > 0 and (chunk := handle.read(min(2**20, left))):
+        digest.update(chunk)
+        left -= len(chunk)
+    result = ReturnResult(file=file, sha256=digest.hexdigest() if left <= 0 else "")
+    message = (f"the file is {size / 2**20:.1f} MiB, over the limit of "
+               f"{limit_bytes / 2**20:.1f} MiB")
+    result.problems.append(Problem(file, "too-large", message))
+    return result
 
 
 def _oversized(file: str, head: bytes, size: int, limit_bytes: int) -> ReturnResult:
