@@ -188,14 +188,14 @@ def _overview(book, styles, run: Consolidation, rows: Rows, inputs: list[str]) -
     files += [(name, IGNORED_WHY) for name in run.discovery.ignored_files]
     if files:
         col = n + 5
-        sheet.set_column(col, col, 50)
-        sheet.set_column(col + 1, col + 1, 40)
+        sheet.set_column(col, col, 60)
+        sheet.set_column(col + 1, col + 1, 36)
         sheet.write_string(4, col, "Files not read", styles.heading)
         sheet.write_string(5, col, "File", styles.header)
         sheet.write_string(5, col + 1, "Why", styles.header)
         for i, (name, why) in enumerate(files, start=6):
-            sheet.write_string(i, col, name, styles.text)
-            sheet.write_string(i, col + 1, why, styles.text)
+            sheet.write_string(i, col, name, styles.wrap)
+            sheet.write_string(i, col + 1, why, styles.wrap)
     row += 1
     _level_distribution(book, sheet, styles, run, rows, row)
 
