@@ -105,3 +105,28 @@ def test_parquet_in_small_batches_keeps_every_row(tmp_path, monkeypatch):
     assert pq.ParquetFile(out / "ratings.parquet").metadata.num_row_groups >= 7
     assert table.column("indicator_id").to_pylist() == ["1.1", "1.2", "1.3", "2.1", "2.2"] * 3
     assert table.column("school_id").to_pylist() == ["S1"] * 5 + ["S2"] * 5 + ["S3"] * 5
+
+
+def test_parquet_when_rows_fill_the_last_batch_exactly(tmp_path, monkeypatch):
+    pq = pytest.importorskip("pyarrow.parquet")
+    import workbook_tool.summary.exports as exports_module
+
+    monkeypatch.setattr(exports_module, "PARQUET_BATCH", 5)
+    files = {"s1.xlsx": make_return(school=School("S1", "School 1"), answers=ANSWERS)}
+    result, out = consolidate_cli(tmp_path, files, "school_id,school_name\nS1,School 1\n")
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(out / "ratings.parquet")
+    assert table.column("level").to_pylist() == [3, None, 1, 2, 2]
+
+
+def test_parquet_with_no_accepted_return_has_the_columns_and_no_rows(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    bad = set_named_value(make_return(school=School("S1", "School 1"), answers=ANSWERS),
+                          "rating_1_1", "Great")
+    result, out = consolidate_cli(tmp_path, {"s1.xlsx": bad},
+                                  "school_id,school_name\nS1,School 1\n")
+    assert result.exit_code == 1, result.output
+    table = pq.read_table(out / "ratings.parquet")
+    assert table.num_rows == 0
+    assert len(table.column_names) == 13
+    assert str(table.schema.field("level").type) == "int16"

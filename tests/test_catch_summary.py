@@ -185,6 +185,11 @@ def test_returns_sheet_matches_returns_csv(summary):
     s3 = next(r for r in rows if r[0] == "S3")
     assert s3[rows[0].index("rated")] == 5
     assert s3[rows[0].index("total")] == 5
+    s4 = next(r for r in rows if r[0] == "S4")
+    assert s4[5:9] == [0, 5, 1, 1]  # rated, total, errors, warnings: numbers
+    # A missing school has no file: empty cells, not the text "None".
+    assert next(r for r in rows if r[0] == "S5")[1:] == [
+        "Epsilon School", None, None, "missing", None, None, None, None]
 
 
 def test_problems_sheet_names_the_rejected_cell(summary):
@@ -195,6 +200,8 @@ def test_problems_sheet_names_the_rejected_cell(summary):
     assert invalid[0][header.index("school_id")] == "S4"
     assert invalid[0][header.index("cell")] == "F4"
     assert invalid[0][header.index("severity")] == "error"
+    unrated = [r for r in rows[1:] if r[header.index("code")] == "unrated"]
+    assert [(r[1], r[2], r[3]) for r in unrated] == [("S2", None, None), ("S4", None, None)]
 
 
 def test_data_sheet_is_the_ratings_table(summary):
