@@ -436,6 +436,26 @@ def test_a_file_reached_twice_is_read_once(tmp_path):
     assert result.exit_code == 1
 
 
+def test_a_link_to_a_folder_is_named_not_followed(tmp_path):
+    returns = tmp_path / "returns"
+    (returns / "north").mkdir(parents=True)
+    (returns / "north" / "S1.xlsx").write_bytes(full_return("S1"))
+    (returns / "loop").symlink_to(returns)  # a loop, which a walk that follows never ends
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "S2.xlsx").write_bytes(full_return("S2"))
+    (returns / "south").symlink_to(elsewhere)
+
+    result, out = consolidate(tmp_path, returns)
+
+    assert statuses(out) == [(f"{returns}/north/S1.xlsx", "S1", "accepted")]
+    why = "link to a folder, not followed (name the folder itself to read it)"
+    assert json.loads(result.stdout)["skipped"] == [
+        {"file": f"{returns}/loop", "reason": why},
+        {"file": f"{returns}/south", "reason": why},
+    ]
+
+
 # -- 8. ignored files are named --------------------------------------------------------------
 
 def test_ignored_and_skipped_files_are_named_everywhere(tmp_path):
@@ -458,7 +478,7 @@ def test_ignored_and_skipped_files_are_named_everywhere(tmp_path):
     overview = openpyxl.load_workbook(out / "district_summary.xlsx")["Overview"]
     figures = {row[0].value: row[1].value for row in overview.iter_rows(max_col=2)}
     assert figures["Other files ignored"] == 6
-    assert figures["Files skipped (lock, hidden or already read)"] == 1
+    assert figures["Files skipped (lock, hidden, already read, linked folders)"] == 1
 
     terminal, _ = consolidate(tmp_path, returns, as_json=False)
     assert (f"  ignored 6 other file(s): {returns}/a.pdf, {returns}/b.txt, {returns}/c.docx, "

@@ -265,6 +265,8 @@ class _Finder:
             reason = skip_reason(inside)
             if reason:
                 self.found.skipped.append(Skipped(display, reason))
+            elif error == LINKED_FOLDER:  # a loop, or a folder read elsewhere: named, not read
+                self.found.skipped.append(Skipped(display, LINKED_FOLDER_WHY))
             elif error:  # a row of its own: the schools inside must not look merely missing
                 self.found.sources.append(_unopened_folder(display, child, error))
             else:
@@ -382,6 +384,10 @@ def _refused(source: Source, message: str) -> Source:
     return Source(source.display, source.path, (*outer, entry))
 
 
+LINKED_FOLDER = "link to a folder"
+LINKED_FOLDER_WHY = "link to a folder, not followed (name the folder itself to read it)"
+
+
 def _walk(root: Path) -> list[tuple[Path, str, str]]:
     """(path, path inside `root`, error) for every entry under `root` that is not a folder,
     sorted by path; a folder that could not be opened comes with the reason (its error).
@@ -392,10 +398,14 @@ def _walk(root: Path) -> list[tuple[Path, str, str]]:
         folder = Path(error.filename) if error.filename is not None else root
         found.append((folder.relative_to(root).parts, folder, error.strerror or str(error)))
 
-    for folder, _dirs, names in os.walk(root, onerror=unopened):
+    for folder, dirs, names in os.walk(root, onerror=unopened):
         for name in names:  # files, and links, pipes, sockets and devices
             child = Path(folder) / name
             found.append((child.relative_to(root).parts, child, ""))
+        for name in dirs:  # os.walk lists links to folders here, and does not enter them
+            child = Path(folder) / name
+            if child.is_symlink():
+                found.append((child.relative_to(root).parts, child, LINKED_FOLDER))
     found.sort(key=lambda item: item[0])
     return [(path, "/".join(parts), error) for parts, path, error in found]
 

@@ -174,7 +174,7 @@ def _overview(book, styles, run: Consolidation, rows: Rows, inputs: list[str]) -
          styles.percent),
         ("Indicators rated in accepted returns", rated, styles.number),
         ("Share of indicators rated", rated / total if total else 0, styles.percent),
-        ("Files skipped (lock, hidden or already read)", len(run.discovery.skipped),
+        ("Files skipped (lock, hidden, already read, linked folders)", len(run.discovery.skipped),
          styles.number),
         ("Other files ignored", run.discovery.ignored, styles.number),
     ]
