@@ -19,7 +19,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${MUTATION_DIR:-${TMPDIR:-/tmp}/workbook-tool-mutation}
 MAX_CHILDREN=${MAX_CHILDREN:-1}
-ALL=(reader consolidate summary files roster layout)
+ALL=(reader consolidate summary files roster layout staging)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")
 
