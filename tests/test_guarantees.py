@@ -10,9 +10,7 @@ import csv
 import hashlib
 import importlib.util
 import json
-import os
 import resource
-import signal
 import subprocess
 import sys
 import time
@@ -128,27 +126,79 @@ def test_failed_run_keeps_previous_outputs(mailbox, tmp_path, monkeypatch):
     assert sorted(p.name for p in out.iterdir()) == sorted(Path(p).name for p in previous)
 
 
-def test_killed_run_leaves_a_whole_summary(mailbox, tmp_path):
-    """SIGKILL at any moment: district_summary.xlsx is the old file or the new, never half."""
-    out = tmp_path / "summary"
-    args = ["consolidate", str(mailbox["returns"]), "--roster", str(mailbox["roster"]),
-            "--out", str(out), "--rubric", str(SMALL_RUBRIC), "--jobs", "1"]
-    _run_cli(args)
-    first = (out / "district_summary.xlsx").read_bytes()
-    for delay in (0.3, 0.6, 0.9):
-        proc = subprocess.Popen([sys.executable, "-m", "workbook_tool", *args],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-        current = (out / "district_summary.xlsx").read_bytes()
-        assert current[:2] == b"PK" and current[-22:-18] == b"PK\x05\x06", delay
-        assert len(current) > 0.5 * len(first)
-    (out / ".ratings.csv.k1ll3d.tmp").write_text("left by a killed run")
-    _run_cli(args)  # the next run clears what the killed ones left behind
-    assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["district_summary.xlsx", "ratings.csv", "returns.csv", "problems.csv"]
-        + (["ratings.parquet"] if importlib.util.find_spec("pyarrow") else []))
+# Run by a child Python: the CLI, whose process dies (os._exit: no cleanup, no finally) at
+# the k-th rename of the outputs' commit, the first being the commit marker's.
+_DIE_AT_RENAME = """
+import os, sys
+from workbook_tool import staging
+from workbook_tool.cli import main
+
+at, calls, real = int(sys.argv[1]), [0], os.replace
+
+
+class Dying:
+    def __getattr__(self, name):
+        return dying_replace if name == "replace" else getattr(os, name)
+
+
+def dying_replace(*args, **kwargs):
+    calls[0] += 1
+    if calls[0] == at:
+        os._exit(9)
+    return real(*args, **kwargs)
+
+
+staging.os = Dying()
+sys.argv = ["workbook-tool", *sys.argv[2:]]
+main()
+"""
+
+
+def _returns_files(out: Path) -> list[str]:
+    with open(out / "returns.csv", encoding="utf-8", newline="") as f:
+        return sorted(Path(r["file"]).name for r in csv.DictReader(f) if r["file"])
+
+
+def test_a_process_killed_at_each_rename_leaves_one_whole_set(mailbox, tmp_path):
+    """A real process death at every rename of the commit, in turn (no timing involved):
+    before the marker the old set stays; after it, the next run completes the new set."""
+    first = mailbox["root"] / "first"
+    if not first.exists():
+        first.mkdir()
+        (first / "S1.xlsx").write_bytes((mailbox["returns"] / "S1.xlsx").read_bytes())
+    both = mailbox["root"] / "both"
+    if not both.exists():
+        both.mkdir()
+        for name in ("S1.xlsx", "S2.xlsx"):
+            (both / name).write_bytes((mailbox["returns"] / name).read_bytes())
+    base = ["--roster", str(mailbox["roster"]), "--rubric", str(SMALL_RUBRIC), "--jobs", "1",
+            "--quiet"]
+    renames = 1 + 4 + (1 if importlib.util.find_spec("pyarrow") else 0)  # marker + outputs
+    for at in range(1, renames + 1):
+        out = tmp_path / f"out{at}"
+        assert _run_cli(["consolidate", str(first), "--out", str(out), *base])[0].returncode == 0
+        old = _hashes(out)
+        killed = subprocess.run(
+            [sys.executable, "-c", _DIE_AT_RENAME, str(at), "consolidate", str(both),
+             "--out", str(out), *base], capture_output=True, timeout=120, check=False)
+        assert killed.returncode == 9, killed.stderr
+        if at == 1:  # died renaming the marker into place: nothing was decided
+            visible = {k: v for k, v in _hashes(out).items() if "/." not in k}
+            assert visible == old
+        # The next run, even one that stops at once (a bad roster), settles the folder.
+        bad = tmp_path / "bad.csv"
+        bad.write_text("name\n", encoding="utf-8")
+        proc, _ = _run_cli(["consolidate", str(both), "--out", str(out), "--roster", str(bad),
+                            "--rubric", str(SMALL_RUBRIC)])
+        assert proc.returncode == 2
+        expected = ["S1.xlsx"] if at == 1 else ["S1.xlsx", "S2.xlsx"]
+        assert _returns_files(out) == expected, at
+        with open(out / "ratings.csv", encoding="utf-8", newline="") as f:
+            schools = sorted({r["school_id"] for r in csv.DictReader(f)})
+        assert schools == ([s[:2] for s in expected]), at
+        summary = (out / "district_summary.xlsx").read_bytes()
+        assert summary[:2] == b"PK" and summary[-22:-18] == b"PK\x05\x06"
+        assert not [p for p in out.iterdir() if p.name.startswith(".")], at
 
 
 def test_damaged_member_of_an_archive_is_reported(mailbox, tmp_path):
