@@ -7,7 +7,6 @@ import datetime as dt
 import hashlib
 import io
 import re
-import time
 
 import pytest
 import xlsxwriter
@@ -78,15 +77,12 @@ def test_domain_subset_reads_only_its_indicators(rubric):
     assert [a.indicator_id for a in result.answers] == ["2.1", "2.2"]
 
 
-def test_packaged_rubric_return_reads_fast():
+def test_packaged_rubric_return_reads_clean():
+    # Speed is measured in benchmarks/, never here.
     rubric = load_rubric()
     data = make_return(rubric, answers=answers_for(rubric))
     result = read(data, rubric)
-    assert result.problems == [] and result.rated == len(rubric.indicators)
-    start = time.perf_counter()
-    for _ in range(20):
-        read_return(data, "x.xlsx", rubric)
-    assert (time.perf_counter() - start) / 20 < 0.05  # ~3 ms on a laptop
+    assert result.problems == [] and (result.rated, result.total) == (28, 28)
 
 
 # -- ratings ---------------------------------------------------------------------------------
