@@ -71,7 +71,7 @@ def _read(path: str | Path, file: str, rubric: Rubric, limits: Limits,
         data = handle.read(limits.max_file_bytes + 1)
         if len(data) > limits.max_file_bytes:
             if member:  # it may be a bomb: inflate no further
-                return _oversized(file, data[: limits.max_file_bytes], 0, limits.max_file_bytes)
+                return _oversized(file, data[: limits.max_file_bytes], limits.max_file_bytes)
             return _oversized_file(file, handle, data, limits.max_file_bytes)
     from . import read_bytes
 
@@ -94,14 +94,13 @@ def _oversized_file(file: str, handle: BinaryIO, head: bytes, limit_bytes: int) 
     return result
 
 
-def _oversized(file: str, head: bytes, size: int, limit_bytes: int) -> ReturnResult:
-    """A `too-large` problem; the sha256 is of the first `limit_bytes`, and says so."""
+def _oversized(file: str, head: bytes, limit_bytes: int) -> ReturnResult:
+    """A member over the limit: a `too-large` problem; the sha256 is of the first
+    `limit_bytes`, and says so (its full size is not known: it was inflated no further)."""
     result = ReturnResult(file=file, sha256=hashlib.sha256(head).hexdigest())
     limit = f"{limit_bytes / 2**20:.1f} MiB"
-    # A file still growing may measure less than what was read.
-    over = f"the file is {size / 2**20:.1f} MiB, over" if size > limit_bytes else "the file is over"
-    message = (f"{over} the limit of {limit}, so it was read no further and its sha256 covers "
-               f"only its first {limit}")
+    message = (f"the file is over the limit of {limit}, so it was read no further and its sha256 "
+               f"covers only its first {limit}")
     result.problems.append(Problem(file, "too-large", message))
     return result
 
