@@ -15,6 +15,7 @@ from returns_kit import (
     set_named_value,
     small_rubric,
 )
+from workbook_tool.reader import values
 from workbook_tool.reader.values import text_of
 from workbook_tool.summary.stream import XLSX_STRING_MAX, clip_text, escape_text
 
@@ -106,3 +107,63 @@ def test_escape_text_cuts_before_escaping():
     assert escape_text("a<b>&\x01") == "a&lt;b&gt;&amp;_x0001_"
     assert escape_text("_x0041_") == "_x005F_x0041_"
     assert escape_text("a\ufffeb\uffffc") == "a_xFFFE_b_xFFFF_c"  # not characters in XML
+
+
+# -- cells found by walking the sheet's XML, as calamine positions them --------------------
+
+# Rows and cells with and without r=: a cell without r= follows the one before it, a row
+# without r= the row before it.
+WALKED = (b'<worksheet><sheetData>'
+          b'<row r="3"><c r="B3"><f>1</f></c><c><f>2</f></c><c r="E3"><v>1</v></c>'
+          b'<c><f>3</f></c></row>'
+          b'<row><c><f>4</f></c><c><v>2</v></c></row>'
+          b'<row r="7"><c><v>3</v></c><c><f>5</f><v>5</v></c></row>'
+          b'</sheetData></worksheet>')
+
+
+def test_formula_cells_follow_cells_and_rows_without_a_reference():
+    assert values.formula_cells(WALKED) == {(2, 1), (2, 2), (2, 5), (3, 0), (6, 1)}
+
+
+def test_formula_cells_of_a_row_of_empty_formula_cells():
+    xml = b'<sheetData><row r="1"><c r="A1"><f>1</f></c><c r="B1"><f>2</f></c></row></sheetData>'
+    assert values.formula_cells(xml) == {(0, 0), (0, 1)}
+
+
+def test_grid_bound_walks_cells_without_a_reference():
+    assert values.grid_bound(WALKED) == 7 * 6  # up to row 7, column F
+
+
+# -- text of messages and error values -----------------------------------------------------
+
+def test_quote_spells_out_what_shows_nothing():
+    assert values.quote("X\u200b") == '"X<U+200B>"'
+    assert values.quote("a\tb") == '"a b"'
+    assert values.quote("x\u200b", known="abc") == '"x<U+200B>"'  # ASCII is never spelled
+    assert values.quote("é\u200b") == '"é<U+200B>"'
+    assert values.quote("a\u3164b") == '"a<U+3164>b"'  # a Hangul filler looks blank
+
+
+def test_why_is_the_first_line_of_the_error():
+    assert values._why(ValueError("bad thing\nsecond")) == "bad thing"
+    assert values._why(ValueError("  ")) == "ValueError"
+    assert values._why(ValueError("x" * 200)) == "x" * 160
+
+
+def test_xml_text_of_an_error_value():
+    assert values._xml_text(None) == ""
+    assert values._xml_text(b" #N/A ") == "#N/A"
+    assert values._xml_text(b"\xff#N/A") == "\ufffd#N/A"
+    assert values._xml_text(b"&lt;&gt;&quot;&apos;&amp;lt;") == "<>\"'&lt;"
+
+
+def test_error_is_read_only_from_a_cell_of_type_e():
+    loaded = values._Loaded(b'<sheetData><row r="1"><c r="A1" t="str"><v>x</v></c>'
+                            b'<c r="B1" t="e"><v>#N/A</v></c><c r="C1" t="e"/></row></sheetData>',
+                            [], [])
+    sheets = values.Sheets.__new__(values.Sheets)  # _error reads only the sheet's XML
+    assert sheets._error(loaded, 0, 0) == ""
+    error = sheets._error(loaded, 0, 1)
+    assert (error, type(error)) == ("#N/A", values.ErrorValue)
+    assert sheets._error(loaded, 0, 2) == ""  # an error value that shows nothing
+    assert sheets._error(loaded, 0, 3) == ""  # no such cell
