@@ -66,3 +66,26 @@ def test_header_after_blank_rows_and_only_blank_rows():
 def test_short_rows_and_header_spelling():
     rows = [[" School_ID ", "SCHOOL NAME", "contact  email"], ["5", "Five"]]
     assert parse_rows(rows, "r.csv") == [School("5", "Five")]
+
+
+def test_a_broken_roster_workbook_names_the_file_and_the_reason(tmp_path):
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(b"PK\x03\x04 this zip ends here")
+    with pytest.raises(RosterError) as caught:
+        load_roster(path)
+    assert caught.value.path == str(path)
+    (problem,) = caught.value.problems
+    assert problem.startswith("cannot read the roster workbook (")
+    assert problem.endswith(")")
+
+
+def test_a_roster_error_reads_one_line_per_problem():
+    error = RosterError("r.csv", ["row 2: no school_id", "row 5: school_id 7 again"])
+    assert str(error) == "r.csv: row 2: no school_id\nr.csv: row 5: school_id 7 again"
+
+
+def test_an_empty_workbook_cell_is_empty_text():
+    # What python-calamine gives for a cell: None never becomes the text "None".
+    from workbook_tool.roster import _cell_text
+
+    assert [_cell_text(v) for v in (None, "", 7.0, 7.5, "Alpha")] == ["", "", "7", "7.5", "Alpha"]
