@@ -136,3 +136,40 @@ def test_the_first_of_two_entries_is_enough():
     # A real entry, then the name again in data further on (not an entry).
     body = _entry("EncryptionInfo") + bytes(128) + bytes(5) + _name("EncryptionInfo") + bytes(60)
     assert _verdict(_compound(body)) == "encrypted"
+
+
+XML_2003 = b'<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">'
+
+
+@pytest.mark.parametrize(("data", "kind"), [
+    (XML_2003, "an XML Spreadsheet 2003 file; " + SAVE_AS),
+    (b'<?xml version="1.0"?>\n<root/>', "an XML file"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "an image"),
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF", "an image"),
+    (b"GIF89a\x01\x00\x01\x00", "an image"),
+    (b"\x09\x08\x10\x00\x00\x06\x05\x00", "a very old Excel file; " + SAVE_AS),
+    (b"\x09\x04\x06\x00\x00\x00\x10\x00", "a very old Excel file; " + SAVE_AS),
+    (b"\x01\x00\x02\x00\x03", "binary data of an unknown kind"),
+    (b"\xfe\xfd\xfc plain bytes", "binary data of an unknown kind"),
+    (b"id;name\n1;Alpha\n", "a text or CSV file; " + SAVE_AS),
+    (b"id\tname\n1\tAlpha\n", "a text or CSV file; " + SAVE_AS),
+    (b"id,name\n1,Alpha\n", "a text or CSV file; " + SAVE_AS),
+    (b"just some words\n", "a text file"),
+])
+def test_what_a_non_workbook_looks_like(data, kind):
+    assert _looks_like(data) == kind
+
+
+def test_the_xml_spreadsheet_marker_is_looked_for_in_the_first_8_kib():
+    marker = b"urn:schemas-microsoft-com:office:spreadsheet"
+    head = b'<?xml version="1.0"?>'
+    data = head + b" " * (8193 - len(head) - len(marker)) + marker  # ends at byte 8193
+    assert _looks_like(data) == "an XML file"
+    assert _looks_like(data.replace(b"  ", b" ", 1)) == "an XML Spreadsheet 2003 file; " + SAVE_AS
+
+
+def test_a_broken_byte_well_before_the_end_of_the_first_kib_is_binary():
+    # Five bytes before the end of the first KiB is not a character cut at the boundary.
+    assert _looks_like(b"a" * 1019 + b"\xff" + b"a" * 10) == "binary data of an unknown kind"
+    # A character cut by the 1 KiB boundary is text.
+    assert _looks_like(b"a" * 1022 + "€".encode() + b"a") == "a text file"
