@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from workbook_tool.reader.numformat import _Clock, general, shown
+from workbook_tool.reader.numformat import _Clock, format_code, general, shown
 
 
 def test_general_switches_to_scientific_outside_its_range():
@@ -141,3 +141,46 @@ def test_clock_shows_nothing_for_a_day_unit():
     assert clock.show("month", "mm") == ""
     assert clock.show("h", "hh") == "01"
     assert clock.show("lit", "x") == "x"
+
+
+def test_format_code_of_a_style():
+    assert format_code(14, {}) == "mm-dd-yy"
+    assert format_code(14, {14: "dd/mm/yyyy"}) == "dd/mm/yyyy"  # the file's own first
+    assert format_code(999, {}) == "General"
+    assert format_code(164, {164: ""}) == "General"
+
+
+def test_elapsed_time_and_am_pm_alone_are_times():
+    assert shown("1.25", "[h]") == "30"
+    assert shown("0.0625", "[mm]") == "90"
+    assert shown("0.0625", "[ss]") == "5400"
+    assert shown("0.75", "AM/PM") == "PM"
+    assert shown("0.75", "A/P") == "P"
+    assert shown("45717", "MMMM") == "2025-03-01"
+
+
+def test_literal_tokens():
+    assert shown("5", "[$USD] 0") == "USD 5"
+    assert shown("5", "[$€-407]0") == "€5"
+    assert shown("5", "[Red]0") == "5"
+    assert shown("5", "0_)") == "5"  # "_)" pads with a space as wide as ")"
+    assert shown("1234", '"$"* #,##0') == "$1,234"  # "* " fills the cell with spaces
+    assert shown("5", "0\\x") == "5x"
+
+
+def test_sections_for_negative_numbers_and_zero():
+    code = "#,##0_);(#,##0);\"-\"_)"  # an accounting style: a dash for zero
+    assert shown("5", code) == "5"
+    assert shown("1", code) == "1"
+    assert shown("-5", code) == "(5)"
+    assert shown("0", code) == "-"
+    assert shown("0", "0;(0);0.0") == "0.0"
+    assert shown("0", "0;(0)") == "0"  # no zero section: the first one
+    assert shown("0.5", "0.0;(0.0)") == "0.5"
+    assert shown("5", '"$"0;("$"0)') == "$5"
+
+
+def test_general_with_text_around_it():
+    assert shown("5", '"Qty "General') == "Qty 5"
+    assert shown("5", '"Qty "General" pcs"') == "Qty 5 pcs"
+    assert shown("2.5", "General") == "2.5"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import openpyxl
+import pytest
 
 from returns_kit import (
     answer,
@@ -16,6 +17,7 @@ from returns_kit import (
     small_rubric,
 )
 from workbook_tool.reader import values
+from workbook_tool.reader.preflight import Package
 from workbook_tool.reader.values import text_of
 from workbook_tool.summary.stream import XLSX_STRING_MAX, clip_text, escape_text
 
@@ -167,3 +169,110 @@ def test_error_is_read_only_from_a_cell_of_type_e():
     assert (error, type(error)) == ("#N/A", values.ErrorValue)
     assert sheets._error(loaded, 0, 2) == ""  # an error value that shows nothing
     assert sheets._error(loaded, 0, 3) == ""  # no such cell
+
+
+# -- number formats of the styles part, and non-text cells shown with them ---------------
+
+RELS = ('<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/styles" Target="{}"/></Relationships>')
+STYLES = (b'<styleSheet><numFmts><numFmt numFmtId="x" formatCode="0.0"/>'
+          b'<numFmt formatCode="0.000"/><numFmt numFmtId="164"/>'
+          b'<numFmt numFmtId="165" formatCode="0.0"/></numFmts>'
+          b'<cellXfs><xf numFmtId="0"/><xf numFmtId="10"/><xf/><xf numFmtId="abc"/>'
+          b'<xf numFmtId="164"/><xf numFmtId="165"/></cellXfs></styleSheet>')
+
+
+def _package(**parts: bytes) -> Package:
+    return Package(data=b"", names=list(parts), xml=dict(parts))
+
+
+def _styles_at(target: str) -> str:
+    rels = RELS.format(target).encode()
+    return values._styles_part(_package(**{"xl/_rels/workbook.xml.rels": rels}))
+
+
+def test_styles_part_named_by_the_relationships():
+    assert _styles_at("styles2.xml") == "xl/styles2.xml"
+    assert _styles_at("/xl/s.xml") == "xl/s.xml"
+    assert _styles_at("/Xs.xml") == "Xs.xml"
+    assert _styles_at("../st/styles.xml") == "st/styles.xml"
+    assert values._styles_part(_package()) == "xl/styles.xml"
+    rels = b'<Relationships><Relationship Id="rId1" Target="s.xml"/></Relationships>'
+    assert values._styles_part(_package(**{"xl/_rels/workbook.xml.rels": rels})) == (
+        "xl/styles.xml")
+
+
+def test_style_formats_skip_what_they_cannot_read():
+    styles = {"xl/styles.xml": STYLES}
+    assert values._style_formats(_package(**styles)) == [
+        "General", "0.00%", "General", "General", "General", "0.0"]
+    rels = (b'<Relationships><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/'
+            b'officeDocument/2006/relationships/styles"/></Relationships>')
+    assert values._style_formats(_package(**{"xl/_rels/workbook.xml.rels": rels})) == []
+
+
+def test_parse_position():
+    assert values.parse_position("b3") == (2, 1)
+    assert values.parse_position("AA10") == (9, 26)
+    for bad in ("1A", "A0", ""):
+        with pytest.raises(ValueError, match="invalid cell reference"):
+            values.parse_position(bad)
+    with pytest.raises(ValueError) as caught:
+        values.parse_position("!" * 30)
+    assert str(caught.value) == "invalid cell reference '" + "!" * 20 + "'"
+
+
+def test_raw_cells_of_a_sheet():
+    xml = (b'<sheetData><row r="1"><c t="n"><v>7</v></c><c r="1A"><v>8</v></c>'
+           b'<c r="B1" t="e"><v>#N/A</v></c><x:c x:r="C1" x:t="b"><x:v>1</x:v></x:c>'
+           b'<c r="D1"/></row></sheetData>')
+    assert values._raw_cells(xml) == {
+        (0, 1): ({b"r": b"B1", b"t": b"e"}, b"#N/A"),
+        (0, 2): ({b"r": b"C1", b"t": b"b"}, b"1"),
+        (0, 3): ({b"r": b"D1"}, None),
+    }
+
+
+def _sheets(**parts: bytes) -> values.Sheets:
+    sheets = values.Sheets.__new__(values.Sheets)  # _shown reads only the parts given here
+    sheets.package = _package(**parts)
+    sheets._formats = None
+    return sheets
+
+
+SHOWN_XML = (b'<sheetData><row r="1">'
+             b'<c r="A1" t="b"><v>1</v></c><c r="B1" t="b"><v>0</v></c>'
+             b'<c r="C1" t="b"><v> true </v></c><c r="D1" t="e"><v>#DIV/0!</v></c>'
+             b'<c r="E1" t="d"><v>2025-03-01T00:00:00</v></c><c r="F1"/>'
+             b'<c r="G1" s="abc"><v>0.5</v></c><c r="H1" s="1"><v>0.5</v></c>'
+             b'<c r="I1" s="2"><v>0.5</v></c><c r="J1" s="9"><v>0.5</v></c>'
+             b'<c r="K1"><v>1\xc3\xa9</v></c></row></sheetData>')
+TWO_STYLES = (b'<styleSheet><cellXfs><xf numFmtId="0"/><xf numFmtId="10"/></cellXfs>'
+              b'</styleSheet>')
+
+
+def test_non_text_cells_are_shown_from_their_xml():
+    sheets = _sheets(**{"xl/styles.xml": TWO_STYLES})
+    loaded = values._Loaded(SHOWN_XML, [], [])
+
+    def shown(col: int, value: object = 1) -> str:  # value: what calamine read
+        return sheets._shown(loaded, 0, col, value)
+
+    assert [shown(0), shown(1), shown(2)] == ["TRUE", "FALSE", "TRUE"]
+    error = shown(3, 0.0)
+    assert (error, type(error)) == ("#DIV/0!", values.ErrorValue)
+    assert shown(4, dt.datetime(2025, 3, 1)) == "2025-03-01"
+    assert shown(5, 5.0) == "5"  # no <v>: calamine's value
+    assert shown(20, 2.5) == "2.5"  # not in the XML: calamine's value
+    assert shown(6) == "0.5"  # a style that is not a number: General
+    assert shown(7) == "50.00%"
+    assert [shown(8), shown(9)] == ["0.5", "0.5"]  # no such style: General
+    assert shown(10) == "1\ufffd\ufffd"  # not a number: as written
+
+
+def test_a_damaged_styles_part_shows_numbers_as_general():
+    sheets = _sheets(**{"xl/styles.xml": b"<styleSheet><cellXfs>"})
+    loaded = values._Loaded(SHOWN_XML, [], [])
+    assert sheets._shown(loaded, 0, 7, 0.5) == "0.5"
