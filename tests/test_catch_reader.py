@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import struct
 import zipfile
 
 from returns_kit import make_return, small_rubric
@@ -12,6 +14,7 @@ from workbook_tool.files import Entry
 from workbook_tool.reader import source
 from workbook_tool.reader.locate import Book, Unresolved
 from workbook_tool.reader.preflight import Limits
+from workbook_tool.roster import School
 
 MIB = 2**20
 
@@ -140,3 +143,79 @@ def test_a_reading_error_without_a_message_is_a_problem_not_a_crash(tmp_path, mo
     result = source.read_file(tmp_path / "r.xlsx", small_rubric(), display="r.xlsx")
     assert [(p.code, p.message) for p in result.problems] == [
         ("unreadable", "the file could not be read (RuntimeError)")]
+
+
+def _one_member_zip(path, body: bytes, method: int | None = None) -> None:
+    data = bytearray(_zip("r.xlsx", body))
+    if method is not None:  # a compression method written by some other program
+        struct.pack_into("<H", data, 8, method)  # local header
+        central = data.rindex(b"PK\x01\x02")
+        struct.pack_into("<H", data, central + 10, method)
+    path.write_bytes(bytes(data))
+
+
+def test_a_member_with_an_unknown_compression_method_is_named_by_its_number(tmp_path):
+    path = tmp_path / "a.zip"
+    _one_member_zip(path, make_return(), method=95)
+    result = source.read_file(path, small_rubric(), display="a.zip!r.xlsx",
+                              member=(Entry("r.xlsx", 0),))
+    assert [(p.code, p.message) for p in result.problems] == [(
+        "unreadable", "the zip archive stores this file with a compression method this tool "
+        "cannot unpack (method 95); unzip it with your usual program and send the workbook "
+        "itself")]
+
+
+def test_a_member_past_the_end_of_the_archive_means_it_changed(tmp_path):
+    path = tmp_path / "a.zip"
+    _one_member_zip(path, make_return())
+    result = source.read_file(path, small_rubric(), display="a.zip!r.xlsx",
+                              member=(Entry("r.xlsx", 1),))
+    assert [(p.code, p.message) for p in result.problems] == [(
+        "unreadable", "the archive changed while it was being read; run the consolidation again")]
+
+
+def _outer(path, inner: bytes, pad: int) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("inner.zip", inner)
+        z.writestr("pad.txt", bytes(pad))
+    path.write_bytes(out.getvalue())
+
+
+def test_two_archives_alike_in_size_and_time_are_not_mixed_up(tmp_path):
+    one = _zip("r.xlsx", make_return(school=School("S1", "Alpha School")))
+    two = _zip("r.xlsx", make_return(school=School("S2", "Alpha School")))
+    widest = max(len(one), len(two))
+    first, second = tmp_path / "first.zip", tmp_path / "second.zip"
+    _outer(first, one, 10 + widest - len(one))
+    _outer(second, two, 10 + widest - len(two))
+    assert first.stat().st_size == second.stat().st_size
+    os.utime(second, ns=(first.stat().st_atime_ns, first.stat().st_mtime_ns))
+    source._last_inner.clear()
+    chain = (Entry("inner.zip", 0), Entry("r.xlsx", 0))
+    ids = [source.read_file(path, small_rubric(), member=chain).school_id
+           for path in (first, second)]
+    assert ids == ["S1", "S2"]
+
+
+def test_members_of_one_inner_archive_inflate_it_once(tmp_path, monkeypatch):
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("a.xlsx", make_return(school=School("S1", "Alpha School")))
+        z.writestr("b.xlsx", make_return(school=School("S2", "Beta School")))
+    path = tmp_path / "outer.zip"
+    path.write_bytes(_zip("inner.zip", inner.getvalue()))
+    inflated = []
+    real = source._nested_bytes
+
+    def counted(archive, entry):
+        inflated.append(entry)
+        return real(archive, entry)
+
+    monkeypatch.setattr(source, "_nested_bytes", counted)
+    source._last_inner.clear()
+    ids = [source.read_file(path, small_rubric(),
+                            member=(Entry("inner.zip", 0), Entry(name, i))).school_id
+           for i, name in enumerate(["a.xlsx", "b.xlsx"])]
+    assert ids == ["S1", "S2"]
+    assert inflated == [Entry("inner.zip", 0)]
