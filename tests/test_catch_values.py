@@ -276,3 +276,11 @@ def test_a_damaged_styles_part_shows_numbers_as_general():
     sheets = _sheets(**{"xl/styles.xml": b"<styleSheet><cellXfs>"})
     loaded = values._Loaded(SHOWN_XML, [], [])
     assert sheets._shown(loaded, 0, 7, 0.5) == "0.5"
+
+
+def test_formula_cells_of_rows_and_cells_without_references():
+    from workbook_tool.reader.values import formula_cells
+
+    xml = (b"<worksheet><sheetData><row><c><f>1+1</f><v>2</v></c></row>"
+           b'<row><c t="s"><v>0</v></c><c><f>A1</f><v>2</v></c></row></sheetData></worksheet>')
+    assert formula_cells(xml) == {(0, 0), (1, 1)}

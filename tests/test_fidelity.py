@@ -447,3 +447,21 @@ def test_an_error_cell_without_a_value_is_not_given_one(tmp_path, filled):
     assert (rows["1.2"]["evidence"], rows["2.1"]["next_steps"]) == ("", "")
     assert rows["1.2"]["next_steps"] == "Next for 1.2"  # the neighbours are untouched
     assert rows["2.1"]["evidence"] == "Evidence for 2.1"
+
+
+def test_a_huge_number_in_a_fixed_format_is_shown_not_a_crash(tmp_path, filled):
+    data, (two_places,) = add_number_formats(filled, ["0.00"])
+    data = set_named_xml(data, "evidence_1_1", "<v>1E+30</v>", f' s="{two_places}"')
+    report = check_json(write(tmp_path, data))
+    assert report["ok"] and report["rated"] == 5
+    rows = by_indicator(consolidate(tmp_path, write(tmp_path, data)))
+    assert rows["1.1"]["evidence"] == "1000000000000000000000000000000.00"
+
+
+def test_single_quoted_cell_attributes_are_read(tmp_path, filled):
+    sheet, ref = named_cell(filled, "evidence_1_1")
+    data = set_cell_xml(filled, sheet, ref, f"<c r='{ref}' t='e'><v>#N/A</v></c>")
+    report = check_json(write(tmp_path, data))
+    warnings = problems_of(report, "error-value")
+    assert [(w["cell"], w["message"]) for w in warnings] == [
+        ("G4", "the evidence of 1.1 shows the error value #N/A; it was kept as that text")]

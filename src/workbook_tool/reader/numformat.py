@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 
 GENERAL = "General"
@@ -277,7 +277,9 @@ def _fixed(value: Decimal, pattern: list[str]) -> str:
     frac_part = [t for t in pattern[point + 1:] if t in _PLACEHOLDERS]
     grouping = "," in int_part
     most = len(frac_part)
-    rounded = value.quantize(Decimal(1).scaleb(-most), ROUND_HALF_UP)
+    with localcontext() as exact:  # Excel's numbers reach 1.8E+308: every digit kept
+        exact.prec = 700
+        rounded = value.quantize(Decimal(1).scaleb(-most), ROUND_HALF_UP)
     whole, _, frac = f"{rounded:f}".partition(".")
     frac = frac.ljust(most, "0")
     least = _required(frac_part)

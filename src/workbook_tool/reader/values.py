@@ -54,7 +54,7 @@ _HIDDEN_CATEGORIES = frozenset(("Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"))
 _HALF_CODE = re.compile(r"<(?:U(?:\+[0-9A-F]{0,5})?)?$")
 _ERROR_CELL = re.compile(rb"""\st\s*=\s*["']e["']""")
 _CELL_XML = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
-_ATTRIBUTE = re.compile(rb"""([\w:]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ATTRIBUTE = re.compile(rb"""([\w:]+)\s*=\s*(["'])(.*?)\2""", re.S)  # either quote
 _V = re.compile(rb"<(?:\w+:)?v>([^<]*)</")
 _DATE1904 = re.compile(rb"""date1904\s*=\s*["'](?:1|true)["']""")
 _LEVEL_TEXT = re.compile(r"(?:level\s*)?([0-9]{1,3})(?:\.0*)?(?:\s*[-–—:.)=]\s*|\s+)?(.*)")
@@ -109,7 +109,7 @@ def grid_bound(xml: bytes) -> int:
 
 def _walk(xml: bytes, formulas: bool):
     """(row, col, has_formula) of every cell, positioned as calamine positions them."""
-    row = col = 0
+    row, col = -1, 0  # a first <row> without r= is row 0
     pending: list = []  # the open cell: [row, col, has_formula]
     for event, element in iterparse(io.BytesIO(xml), events=("start", "end")):
         kind = local(element.tag)
@@ -193,8 +193,8 @@ def _raw_cells(xml: bytes) -> dict[Cell, tuple[dict[bytes, bytes], bytes | None]
     """Every cell with an r= reference: its attributes and the text of its <v>."""
     cells = {}
     for match in _CELL_XML.finditer(xml):
-        attributes = {key.rpartition(b":")[2]: double if double is not None else single
-                      for key, double, single in _ATTRIBUTE.findall(match.group(1))}
+        attributes = {key.rpartition(b":")[2]: value
+                      for key, _quote, value in _ATTRIBUTE.findall(match.group(1))}
         ref = attributes.get(b"r")
         if ref is None:
             continue
