@@ -101,3 +101,80 @@ def test_the_cycle_asked_for_is_accepted(tmp_path):
     assert result.exit_code == 0, result.output
     assert _statuses(out) == [("S1", "a.xlsx", "accepted"), ("S2", "", "missing")]
     assert {r["cycle"] for r in csv_rows(out / "ratings.csv")} == {"2024-25"}
+
+
+# -- reading in worker processes, called in this process (mutation testing sees it) ----------
+
+CRASHED = ("the reader's worker process stopped while reading this file (a crash in a library "
+           "it uses); the file may be damaged: save it again from Excel or LibreOffice")
+
+
+def _sources(tmp_path, names: list[str]):
+    from returns_kit import answers_for, small_rubric
+    from workbook_tool.files import Source
+
+    body = make_return(answers=answers_for(small_rubric()))
+    for name in set(names):
+        (tmp_path / name).write_bytes(body)
+    return [Source(name, str(tmp_path / name)) for name in names]
+
+
+def test_a_worker_reads_with_the_rubric_and_limits_it_was_given(tmp_path, monkeypatch):
+    from returns_kit import small_rubric
+    from workbook_tool import consolidate
+    from workbook_tool.reader import Limits
+
+    monkeypatch.setattr(consolidate, "_worker", {})
+    (source,) = _sources(tmp_path, ["a.xlsx"])
+    consolidate._init_worker(small_rubric(), Limits())
+    result = consolidate._read(source)
+    assert (result.file, result.school_id, result.problems) == ("a.xlsx", "S1", [])
+    consolidate._init_worker(small_rubric(), Limits(max_file_bytes=100))
+    assert [p.code for p in consolidate._read(source).problems] == ["too-large"]
+
+
+def crash_on_boom(source):
+    """A worker's read that dies the way a crash in a native library kills a process."""
+    import os
+
+    from workbook_tool import consolidate
+
+    if source.display == "boom.xlsx":
+        os._exit(70)
+    return consolidate.read_one(source, consolidate._worker["rubric"],
+                                consolidate._worker["limits"])
+
+
+def test_the_file_that_killed_a_worker_is_blamed_not_its_chunk_neighbour(tmp_path, monkeypatch):
+    from returns_kit import small_rubric
+    from workbook_tool import consolidate
+    from workbook_tool.reader import Limits
+
+    monkeypatch.setattr(consolidate, "_read", crash_on_boom)
+    # 16 files for one worker: read two to a chunk, "a.xlsx" shares boom's chunk.
+    names = ["a.xlsx", "boom.xlsx", *(f"c{i}.xlsx" for i in range(14))]
+    sources = _sources(tmp_path, names)
+    results = list(consolidate._pooled(sources, small_rubric(), Limits(), 1,
+                                       lambda: None, lambda: None))
+    assert [(r.file, r.school_id, [p.message for p in r.problems]) for r in results] == [
+        ("a.xlsx", "S1", []), ("boom.xlsx", "", [CRASHED]),
+        *((f"c{i}.xlsx", "S1", []) for i in range(14))]
+    assert results[1].sha256 == ""
+
+
+def test_packed_answers_show_as_their_answers():
+    from workbook_tool.consolidate import PackedAnswers
+
+    packed = PackedAnswers([answer("1.1", 2, "ok")])
+    assert repr(packed) == ("[Answer(indicator_id='1.1', level=2, label='Growing', "
+                            "evidence='ok', next_steps='', priority='')]")
+
+
+def test_several_cycles_are_counted_and_long_names_cut_at_40():
+    from workbook_tool.consolidate import SeveralCycles
+
+    error = SeveralCycles({"2024-25": 2, "x" * 45: 1})
+    assert error.files_per_cycle == {"2024-25": 2, "x" * 45: 1}
+    assert str(error) == (
+        f"the returns belong to 2 cycles ('2024-25': 2 files, '{'x' * 39}…': 1 file); "
+        "choose the one to consolidate with --cycle")
