@@ -178,3 +178,20 @@ def test_several_cycles_are_counted_and_long_names_cut_at_40():
     assert str(error) == (
         f"the returns belong to 2 cycles ('2024-25': 2 files, '{'x' * 39}…': 1 file); "
         "choose the one to consolidate with --cycle")
+
+
+def test_two_unread_returns_of_one_school_are_compared_by_their_bytes():
+    from returns_kit import small_rubric
+    from workbook_tool.consolidate import consolidate
+    from workbook_tool.reader.model import ReturnResult
+
+    def unread(file: str, sha: str) -> ReturnResult:  # its school named, no answers read
+        return ReturnResult(file=file, sha256=sha, school_id="S1", cycle="2024-25",
+                            format_version=1)
+
+    run = consolidate([unread("a.xlsx", "aa" * 32), unread("b.xlsx", "aa" * 32),
+                       unread("c.xlsx", "cc" * 32), unread("d.xlsx", "dd" * 32)],
+                      small_rubric(), [S1], cycle="2024-25")
+    found = {p.file: p.code for p in run.problems if p.code in ("duplicate", "conflict")}
+    assert found == {"a.xlsx": "conflict", "b.xlsx": "conflict", "c.xlsx": "conflict",
+                     "d.xlsx": "conflict"}
