@@ -171,5 +171,7 @@ def test_the_xml_spreadsheet_marker_is_looked_for_in_the_first_8_kib():
 def test_a_broken_byte_well_before_the_end_of_the_first_kib_is_binary():
     # Five bytes before the end of the first KiB is not a character cut at the boundary.
     assert _looks_like(b"a" * 1019 + b"\xff" + b"a" * 10) == "binary data of an unknown kind"
+    # Four bytes before the end, a 4-byte character would fit whole: a bad byte is binary.
+    assert _looks_like(b"a" * 1020 + b"\xff" + b"a" * 10) == "binary data of an unknown kind"
     # A character cut by the 1 KiB boundary is text.
     assert _looks_like(b"a" * 1022 + "€".encode() + b"a") == "a text file"

@@ -282,7 +282,7 @@ def _sniff(data: bytes) -> str:
         try:
             head.decode("utf-8")
         except UnicodeDecodeError as exc:
-            if exc.start < len(head) - 4:  # not just a character cut at the 1 KiB boundary
+            if exc.start <= len(head) - 4:  # a 4-byte character there fits: not a cut
                 return "binary data of an unknown kind"
         if b"," in head or b"\t" in head or b";" in head:
             return "a text or CSV file; " + _SAVE_AS
