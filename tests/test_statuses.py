@@ -264,3 +264,43 @@ def test_cycles_that_look_alike_are_told_apart(tmp_path):
     problems = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8")
     assert ("The workbook is for cycle '2025-26<U+200B>', this consolidation is for cycle "
             "'2025-26'.") in problems
+
+
+def problem_rows(tmp_path) -> list[tuple[str, str, str, str, str]]:
+    text = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8")
+    return [(r["file"].rsplit("/", 1)[-1], r["school_id"], r["code"], r["severity"],
+             r["message"]) for r in csv.DictReader(text.splitlines())]
+
+
+def test_duplicate_and_conflict_messages_name_every_file(tmp_path):
+    returns = tmp_path / "returns"
+    original = make_return(answers=answers())
+    write(returns, "a.xlsx", original)
+    write(returns, "b.xlsx", original)
+    other = answers()
+    other["2.2"] = Answer("2.2", 1, "Beginning", "Other evidence", "", "")
+    write(returns, "c_beta.xlsx", make_return(school=BETA, answers=answers()))
+    write(returns, "d_beta.xlsx", make_return(school=BETA, answers=other))
+    consolidate(tmp_path)
+    folder = str(returns)
+    assert problem_rows(tmp_path) == [
+        ("b.xlsx", "S1", "duplicate", "warning",
+         f"An identical copy of {folder}/a.xlsx for school 'S1'; that one is used."),
+        ("c_beta.xlsx", "S2", "conflict", "error",
+         f"2 different returns for school 'S2' ({folder}/c_beta.xlsx, {folder}/d_beta.xlsx); "
+         "none is used until only one remains."),
+        ("d_beta.xlsx", "S2", "conflict", "error",
+         f"2 different returns for school 'S2' ({folder}/c_beta.xlsx, {folder}/d_beta.xlsx); "
+         "none is used until only one remains."),
+    ]
+
+
+def test_a_duplicate_of_a_rejected_return_says_it_is_reported(tmp_path):
+    returns = tmp_path / "returns"
+    write(returns, "a.xlsx", with_typo())
+    write(returns, "b.xlsx", with_typo())
+    consolidate(tmp_path)
+    duplicates = [row for row in problem_rows(tmp_path) if row[2] == "duplicate"]
+    assert duplicates == [("b.xlsx", "S1", "duplicate", "warning",
+                           f"An identical copy of {returns}/a.xlsx for school 'S1'; that one "
+                           "is reported.")]
