@@ -179,16 +179,16 @@ def test_blank_cycle_return_is_wrong_cycle_when_a_cycle_is_given(tmp_path):
 
 
 def test_a_crash_while_reading_one_file_is_that_files_problem(tmp_path, monkeypatch):
-    import workbook_tool.consolidate as consolidate_module
+    from workbook_tool.reader import source
 
-    real = consolidate_module.read_file
+    real = source._read
 
     def fragile(path, *args, **kwargs):
         if str(path).endswith("boom.xlsx"):
             raise RuntimeError("a library failed")
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(consolidate_module, "read_file", fragile)
+    monkeypatch.setattr(source, "_read", fragile)
     returns = tmp_path / "returns"
     write(returns, "a.xlsx", make_return(answers=answers()))
     write(returns, "boom.xlsx", make_return(school=BETA, answers=answers()))

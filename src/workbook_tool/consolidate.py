@@ -110,21 +110,9 @@ def _read(source: Source) -> ReturnResult:
 
 
 def read_one(source: Source, rubric: Rubric, limits: Limits) -> ReturnResult:
-    """Read one source; an unreadable file becomes a problem, never an exception.
-
-    The reader already turns what it expects into problems; this is the last guard, so
-    that one return nobody foresaw cannot stop every other school's consolidation.
-    """
-    try:
-        return read_file(source.path, rubric, limits, display=source.display,
-                         member=source.member)
-    except Exception as exc:
-        result = ReturnResult(file=source.display, sha256="")
-        detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
-        reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-        result.problems.append(Problem(source.display, "unreadable",
-                                       f"the file could not be read ({reason})"))
-        return result
+    """Read one source; an unreadable file becomes a problem, never an exception
+    (read_file turns whatever goes wrong with one file into that file's problem)."""
+    return read_file(source.path, rubric, limits, display=source.display, member=source.member)
 
 
 def read_all(sources: list[Source], rubric: Rubric, limits: Limits, jobs: int = 1,
