@@ -168,13 +168,20 @@ def _relationships(package: Package, part: str, base: str) -> dict[str, str]:
     return out
 
 
+def related_part(package: Package, rels: str, base: str, kind: str) -> str | None:
+    """The zip path of the part a relationships part names for a type ending in `kind`."""
+    found = None
+    for key, path in _relationships(package, rels, base).items():
+        if key.startswith("type:") and key.endswith(kind):
+            found = path
+    return found
+
+
 def custom_properties(package: Package) -> dict[str, str]:
     """Custom document properties, name -> text (numbers normalised: 1.0 -> "1")."""
     part = DEFAULT_CUSTOM
     if package.part(part) is None:  # where every writer puts it; else ask the package
-        for key, path in _relationships(package, "_rels/.rels", base="").items():
-            if key.startswith("type:") and key.endswith(CUSTOM_REL):
-                part = path
+        part = related_part(package, "_rels/.rels", "", CUSTOM_REL) or part
     if package.part(part) is None:
         return {}
     out: dict[str, str] = {}

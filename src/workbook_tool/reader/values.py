@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
-import posixpath
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from python_calamine import CalamineWorkbook
 from .. import layout
 from ..rubric import Rubric
 from . import numformat
-from .locate import Book, SheetInfo, local, parse_xml
+from .locate import Book, SheetInfo, local, parse_xml, related_part
 from .preflight import WORKBOOK, Limits, Package, Rejected
 
 EXCEL_MAX_TEXT = 32_767  # UTF-16 units Excel keeps in one cell (an emoji takes two)
@@ -338,15 +337,8 @@ def _xml_text(raw: bytes | None) -> str:
 
 def _styles_part(package: Package) -> str:
     """The styles part named by the workbook's relationships (xl/styles.xml as a rule)."""
-    rels = package.part("xl/_rels/workbook.xml.rels")
-    if rels is not None:
-        for element in parse_xml(package, "xl/_rels/workbook.xml.rels").iter():
-            if element.get("Type", "").endswith("/styles"):
-                target = element.get("Target", "")
-                if target.startswith("/"):
-                    return target.lstrip("/")
-                return posixpath.normpath(posixpath.join("xl", target))
-    return "xl/styles.xml"
+    named = related_part(package, "xl/_rels/workbook.xml.rels", "xl", "/styles")
+    return named or "xl/styles.xml"
 
 
 def _style_formats(package: Package) -> list[str]:
