@@ -25,6 +25,7 @@ from ..consolidate import (
     STATUSES,
     Consolidation,
 )
+from ..files import IGNORED_WHY, display_name
 from ..writer.formats import ACCENT, BAND, level_colors
 from ..xlsx import BOOK_OPTIONS as TEXT_ONLY
 from ..xlsx import SafeWorkbook
@@ -144,8 +145,6 @@ def _overview(book, styles, run: Consolidation, rows: Rows, inputs: list[str]) -
     sheet.set_column(0, 0, 40)
     sheet.set_column(1, n + 3, 13)
     _title(sheet, styles, f"District summary: {rubric.title} {rubric.version}", n + 4)
-    from ..files import IGNORED_WHY, display_name
-
     built = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     named = ", ".join(display_name(arg) for arg in inputs)
     sheet.write_string(1, 0, f"Built {built} by workbook-tool from: {named}", styles.note)
