@@ -274,7 +274,8 @@ def test_member_names_without_the_utf8_flag(tmp_path):
 # -- 3. each member by its own entry -----------------------------------------------------------
 
 def test_two_members_with_one_name_are_two_returns_told_apart(tmp_path):
-    """Members shown alike are numbered in the archive's order: 'r.xlsx (2 of 2)'."""
+    """Members with one name are two returns, in the archive's order, each shown by its path
+    as found (the contract's `file`); their sha256 tells them apart."""
     written = zip_bytes([("r.xlsx", full_return("S2")),
                          ("sub\\r.xlsx", b"junk"),  # shown as sub/r.xlsx
                          ("r.xlsx", full_return("S1")),
@@ -288,13 +289,18 @@ def test_two_members_with_one_name_are_two_returns_told_apart(tmp_path):
 
     result, out = consolidate(tmp_path, archive)
 
-    assert statuses(out) == [(f"{archive}!r.xlsx (1 of 2)", "S2", "accepted"),
-                             (f"{archive}!r.xlsx (2 of 2)", "S1", "accepted"),
-                             (f"{archive}!sub/r.xlsx (1 of 2)", "", "rejected"),
-                             (f"{archive}!sub/r.xlsx (2 of 2)", "S3", "accepted")]
-    assert [p[:2] for p in problems(out)] == [(f"{archive}!sub/r.xlsx (1 of 2)", "not-xlsx")]
+    rows = [(r["file"], r["school_id"], r["status"], r["sha256"])
+            for r in csv_rows(out / "returns.csv") if r["file"]]
+    assert [row[:3] for row in rows] == [(f"{archive}!r.xlsx", "S2", "accepted"),
+                                         (f"{archive}!r.xlsx", "S1", "accepted"),
+                                         (f"{archive}!sub/r.xlsx", "", "rejected"),
+                                         (f"{archive}!sub/r.xlsx", "S3", "accepted")]
+    assert [row[3] for row in rows] == [hashlib.sha256(full_return(s)).hexdigest() if s else
+                                        hashlib.sha256(b"junk").hexdigest()
+                                        for s in ("S2", "S1", "", "S3")]
+    assert [p[:2] for p in problems(out)] == [(f"{archive}!sub/r.xlsx", "not-xlsx")]
     assert json.loads(result.stdout)["ignored_files"] == [
-        f"{archive}!café.txt (1 of 2)", f"{archive}!café.txt (2 of 2)", f"{archive}!notes.txt"]
+        f"{archive}!café.txt", f"{archive}!café.txt", f"{archive}!notes.txt"]
     assert result.exit_code == 1
 
 

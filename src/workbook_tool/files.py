@@ -11,7 +11,6 @@ import stat
 import tempfile
 import unicodedata
 import zipfile
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -416,16 +415,9 @@ def _unopened_folder(display: str, path: Path, reason: str) -> Source:
 
 
 def _shown_names(infos: list[zipfile.ZipInfo]) -> list[str]:
-    """Each member's name as shown, in archive order; names shown alike get their place
-    among them: 'r.xlsx (1 of 2)', 'r.xlsx (2 of 2)'."""
-    shown = [display_name(_member_name(info).replace(BACKSLASH, "/")) for info in infos]
-    total = Counter(shown)
-    place: Counter[str] = Counter()
-    for index, name in enumerate(shown):
-        if total[name] > 1:
-            place[name] += 1
-            shown[index] = f"{name} ({place[name]} of {total[name]})"
-    return shown
+    """Each member's name as shown, in archive order. Two members with one name keep it:
+    `file` is the path as found (the contract), and their sha256 tells them apart."""
+    return [display_name(_member_name(info).replace(BACKSLASH, "/")) for info in infos]
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
