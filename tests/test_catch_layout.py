@@ -97,11 +97,15 @@ def test_defined_and_expected_names():
     assert defined_name("next_steps", "12.3") == "next_steps_12_3"
     rubric = small_rubric()
     assert expected_names(rubric, ["2"]) == [
-        "school_id", "school_name", "cycle",
+        "school_id", "school_name", "cycle", "completed_by",
         "rating_2_1", "evidence_2_1", "next_steps_2_1", "priority_2_1",
         "rating_2_2", "evidence_2_2", "next_steps_2_2", "priority_2_2",
     ]
-    assert len(expected_names(rubric)) == 3 + 4 * 5
+    assert len(expected_names(rubric)) == 4 + 4 * 5
+    assert expected_names(rubric, ["2"], raters=2)[4:7] == [
+        "rater_name_1", "rater_name_2", "rating_2_1"]
+    assert expected_names(rubric, ["2"], raters=2)[10:13] == [
+        "rater_1_2_1", "rater_2_2_1", "agreement_note_2_1"]
 
 
 def _domain(short_title: str, domain_id: str = "2"):

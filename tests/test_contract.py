@@ -45,6 +45,8 @@ CODES = {
     "formula-value": "warning", "school-mismatch": "error", "invalid-priority": "warning",
     "text-too-long": "warning", "error-value": "warning", "macros-ignored": "warning",
     "duplicate": "warning", "conflict": "error", "unreadable": "error",
+    "not-agreed": "warning", "agreed-outside-range": "warning",
+    "invalid-rater-rating": "warning",
 }
 
 # Commands and the options the contract names (commands may have more options).
@@ -58,9 +60,9 @@ COMMANDS = {
 }
 
 META_KEYS = ("workbook_tool_format", "rubric_id", "rubric_version", "rubric_fingerprint",
-             "school_id", "school_name", "cycle", "domains")
+             "school_id", "school_name", "cycle", "domains", "raters")
 PROPERTY_KEYS = ("workbook_tool_format", "rubric_id", "rubric_version", "rubric_fingerprint",
-                 "school_id", "cycle")
+                 "school_id", "cycle", "raters")
 
 
 # -- reading the page --------------------------------------------------------------------
@@ -231,9 +233,10 @@ def test_exit_codes_are_documented():
 # -- the generated workbook ----------------------------------------------------------------
 
 def test_workbook_names_and_keys_are_fixed():
-    assert layout.FORMAT_VERSION == 1
+    assert layout.FORMAT_VERSION == 2
     assert layout.DATA_SHEET == "_workbook_tool"
     assert layout.SCHOOL_NAMES == ("school_id", "school_name", "cycle")
+    assert layout.COMPLETED_BY == "completed_by"
     assert layout.INPUT_KINDS == ("rating", "evidence", "next_steps", "priority")
     assert layout.PRIORITIES == ("High", "Medium", "Low")
     assert layout.META_KEYS == META_KEYS
@@ -244,7 +247,7 @@ def test_workbook_names_and_keys_are_fixed():
 def test_workbook_names_and_keys_are_documented(rubric):
     text = section("## Generated workbook")
     names = bullet(text, "**Defined names**")
-    for name in layout.SCHOOL_NAMES:
+    for name in (*layout.SCHOOL_NAMES, layout.COMPLETED_BY):
         assert f"`{name}`" in names, name
     for kind in layout.INPUT_KINDS:
         assert f"`{kind}_D_N`" in names, kind

@@ -141,7 +141,8 @@ def test_generated_input_cells_are_text_formatted(tmp_path, rubric):
     start = book["Start Here"]
     inputs = [c for row in start.iter_rows() for c in row
               if not c.protection.locked and not isinstance(c, MergedCell)]
-    assert len(inputs) == 8 * 2  # eight rows of name and role (the role merged over B:D)
+    # "Completed by" (merged over B:D), and eight rows of name and role (role over B:D).
+    assert len(inputs) == 1 + 8 * 2
     assert {c.number_format for c in inputs} == {"@"}
 
 

@@ -47,7 +47,7 @@ def test_sheets_in_order_and_hidden_data_sheet(book, rubric):
 def test_every_defined_name_points_at_one_cell(book, rubric):
     expected = set(layout.expected_names(rubric))
     assert expected <= set(book.defined_names)
-    assert len(expected) == 3 + 4 * 28
+    assert len(expected) == 4 + 4 * 28
     for name in expected:
         ref = layout.parse_ref(book.defined_names[name].attr_text)
         assert ref is not None, name
@@ -151,7 +151,7 @@ def test_summary_formulas_have_cached_values(rubric):
     assert d1[1:7] == [8, 2, 1, 0, 1, 0]
     assert rows["All domains"][1:7] == [28, 3, 1, 0, 1, 1]
     assert str(live["D4"].value).startswith("=COUNTIF(")
-    progress = _target(cached, "cycle").offset(1, 0)
+    progress = _target(cached, "completed_by").offset(1, 0)
     assert progress.value == "3 of 28 indicators rated"
     assert summary._charts or formulas["Summary"]._charts is not None
 
@@ -174,7 +174,7 @@ def test_every_contract_property_even_when_empty(rubric, school):
     book = openpyxl.load_workbook(io.BytesIO(build_workbook(rubric, school, "")))
     props = {p.name: p.value for p in book.custom_doc_props.props}
     assert set(props) == {"workbook_tool_format", "rubric_id", "rubric_version",
-                          "rubric_fingerprint", "school_id", "cycle"}
+                          "rubric_fingerprint", "school_id", "cycle", "raters"}
     assert props["cycle"] in ("", None)
 
 

@@ -342,19 +342,19 @@ def drop_sheet_keep_properties(data):
 def test_properties_alone_identify_the_return(rubric, filled):
     result = read(drop_sheet_keep_properties(filled), rubric)
     assert result.problems == []
-    assert result.school_id == "S1" and result.format_version == 1
+    assert result.school_id == "S1" and result.format_version == 2
 
 
 def test_libreoffice_r8_format_property(rubric, filled):
     def to_r8(xml):
-        new, count = re.subn(rb"<vt:i4>1</vt:i4>", b"<vt:r8>1.0</vt:r8>", xml)
+        new, count = re.subn(rb"<vt:i4>2</vt:i4>", b"<vt:r8>2.0</vt:r8>", xml)
         assert count == 1
         return new
 
     data = edit_member(drop_sheet_keep_properties(filled), "docProps/custom.xml", to_r8)
-    assert b"<vt:r8>1.0</vt:r8>" in members(data)["docProps/custom.xml"]
+    assert b"<vt:r8>2.0</vt:r8>" in members(data)["docProps/custom.xml"]
     result = read(data, rubric)
-    assert result.problems == [] and result.format_version == 1
+    assert result.problems == [] and result.format_version == 2
 
 
 def test_hidden_sheet_wins_over_properties(rubric, filled):

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 
 from .rubric import Domain, Indicator, Rubric
 
-FORMAT_VERSION = 1
+# 2: a `completed_by` cell in every workbook, and optional rater columns (`raters` > 0).
+# Format 1 workbooks are still read.
+FORMAT_VERSION = 2
 
 START_SHEET = "Start Here"
 SUMMARY_SHEET = "Summary"
 GLOSSARY_SHEET = "Glossary"
+TEAM_SHEET = "Team ratings"  # only in workbooks generated with raters
 DATA_SHEET = "_workbook_tool"  # hidden: metadata that survives editors dropping properties
 
 PRIORITIES = ("High", "Medium", "Low")
@@ -37,14 +40,35 @@ META_KEYS = (
     "school_name",
     "cycle",
     "domains",
+    "raters",
 )
 # The custom document properties the interface contract names.
 PROPERTY_KEYS = (
     META_FORMAT, "rubric_id", "rubric_version", "rubric_fingerprint", "school_id", "cycle",
+    "raters",
 )
 
 # Workbook-scope names for the school fields on the start sheet.
 SCHOOL_NAMES = ("school_id", "school_name", "cycle")
+# Who filled the workbook in: a cell on the start sheet (format 2 and later).
+COMPLETED_BY = "completed_by"
+COMPLETED_BY_LABEL = "Completed by"
+
+# -- team rating (format 2): the Team ratings sheet ------------------------------------
+# Each rater rates every indicator in a column of their own; the agreed rating stays the
+# domain sheet's `rating_D_N`, and `agreement_note_D_N` on the team sheet says why.
+MIN_RATERS = 2
+MAX_RATERS = 8
+FLAG_SPREAD = 2  # a spread of this many levels or more flags an indicator for discussion
+NOTE_KIND = "agreement_note"
+NOTE_HEADER = "Agreement note"
+DISCUSS = "Discuss"  # what the flag cell shows
+# Team sheet rows (0-based): title, a note, the raters' names, the column headers.
+TEAM_TITLE_ROW = 0
+TEAM_NOTE_ROW = 1
+TEAM_NAME_ROW = 3  # rater K's name sits right above the "Rater K" header
+TEAM_HEADER_ROW = 4
+TEAM_FIRST_ROW = 5
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
@@ -53,6 +77,25 @@ def defined_name(kind: str, indicator: Indicator | str) -> str:
     """`rating_1_1`, `evidence_5_4`, ... (kind is one of INPUT_KINDS)."""
     ind_id = indicator if isinstance(indicator, str) else indicator.id
     return f"{kind}_{ind_id.replace('.', '_')}"
+
+
+def rater_kind(k: int) -> str:
+    """`rater_3`: the kind of rater 3's rating cells (`rater_3_1_1`, ...), K from 1."""
+    return f"rater_{k}"
+
+
+def rater_header(k: int) -> str:
+    return f"Rater {k}"
+
+
+def rater_name(k: int) -> str:
+    """`rater_name_3`: the cell where rater 3 types their name."""
+    return f"rater_name_{k}"
+
+
+def team_kinds(raters: int) -> tuple[str, ...]:
+    """The kinds of a team sheet's per-indicator input cells."""
+    return (*(rater_kind(k) for k in range(1, raters + 1)), NOTE_KIND)
 
 
 def domain_sheet_name(domain: Domain) -> str:
@@ -103,6 +146,67 @@ class DomainColumns:
             "next_steps": self.next_steps,
             "priority": self.priority,
         }[kind]
+
+
+@dataclass(frozen=True)
+class TeamColumns:
+    """Columns of the team sheet (0-based) for `raters` raters.
+
+    Visible: id, indicator, one rating column per rater, median, spread, the discuss flag,
+    the agreed rating (a formula showing the domain sheet's rating cell) and the agreement
+    note. Hidden, right of those: one helper column per rater holding the level number its
+    rating stands for, which the statistics formulas use.
+    """
+
+    raters: int
+
+    id: int = 0
+    title: int = 1
+
+    def rater(self, k: int) -> int:
+        return self.title + k
+
+    @property
+    def median(self) -> int:
+        return self.title + self.raters + 1
+
+    @property
+    def spread(self) -> int:
+        return self.median + 1
+
+    @property
+    def flag(self) -> int:
+        return self.median + 2
+
+    @property
+    def agreed(self) -> int:
+        return self.median + 3
+
+    @property
+    def note(self) -> int:
+        return self.median + 4
+
+    @property
+    def last(self) -> int:
+        """The last visible column."""
+        return self.note
+
+    def helper(self, k: int) -> int:
+        return self.note + k
+
+    def of(self, kind: str) -> int:
+        """Column of a team input kind: `rater_K` or `agreement_note`."""
+        if kind == NOTE_KIND:
+            return self.note
+        return self.rater(int(kind.removeprefix("rater_")))
+
+    def header(self, kind: str) -> str:
+        if kind == NOTE_KIND:
+            return NOTE_HEADER
+        return rater_header(int(kind.removeprefix("rater_")))
+
+    def offset(self, kind: str) -> int:
+        return self.of(kind) - self.id
 
 
 # Domain sheet rows (0-based): a title bar and the column headers stay frozen on screen.
@@ -165,10 +269,13 @@ def split_cell(cell: str) -> tuple[int, int]:
     return int(match.group(2)) - 1, col - 1
 
 
-def expected_names(rubric: Rubric, domain_ids: list[str] | None = None) -> list[str]:
-    """Every workbook-scope name a workbook of these domains must have."""
-    names = list(SCHOOL_NAMES)
+def expected_names(rubric: Rubric, domain_ids: list[str] | None = None,
+                   raters: int = 0) -> list[str]:
+    """Every workbook-scope name a workbook of these domains (and raters) has."""
+    names = [*SCHOOL_NAMES, COMPLETED_BY]
+    names.extend(rater_name(k) for k in range(1, raters + 1))
+    kinds = INPUT_KINDS + (team_kinds(raters) if raters else ())
     for domain in rubric.select(domain_ids):
         for ind in domain.indicators:
-            names.extend(defined_name(kind, ind) for kind in INPUT_KINDS)
+            names.extend(defined_name(kind, ind) for kind in kinds)
     return names

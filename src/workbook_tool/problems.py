@@ -133,6 +133,32 @@ CODES: dict[str, Code] = {
             "Nothing to do; next time save the workbook as Excel Workbook (.xlsx).",
         ),
         Code(
+            "not-agreed", WARNING,
+            "Raters rated some indicators but the team's agreed rating is empty, so those "
+            "indicators count as unrated (one warning per return, naming how many).",
+            "Meet as a team, agree a rating for each indicator and pick it in the Rating "
+            "column of the domain sheet.",
+        ),
+        Code(
+            "agreed-outside-range", WARNING,
+            "The agreed rating is lower than every rater's or higher than every rater's, and "
+            "the agreement note is empty.",
+            "Check the agreed rating, or write in the agreement note why the team chose it.",
+        ),
+        Code(
+            "invalid-rater-rating", WARNING,
+            "A rater's rating is not one of the levels; it is left out of the team's "
+            "statistics.",
+            "Pick the rater's rating from the cell's dropdown list.",
+        ),
+        Code(
+            "team-cell-missing", WARNING,
+            "Rater cells or agreement notes cannot be read (their defined names are gone, or "
+            "point where the workbook did not put them); the team statistics use the rest.",
+            "Undo the change on the Team ratings sheet, or copy the raters' ratings into a "
+            "fresh team workbook.",
+        ),
+        Code(
             "duplicate", WARNING,
             "An identical copy of a return already read for this school.",
             "Nothing to do; one copy is used.",

@@ -19,6 +19,29 @@ class Answer:
     priority: str = ""
 
 
+@dataclass(frozen=True)
+class TeamRatings:
+    """The raters' side of a team workbook (generated with raters).
+
+    `levels[indicator_id]` holds rater 1..N's levels in order, None where a rater did not
+    rate, gave a value that is not a level, or whose cell could not be read. `notes` holds
+    the agreement notes that are not empty. Writing a workbook with a TeamRatings prefills
+    the rater cells; reading one fills it from the rater cells.
+    """
+
+    names: tuple[str, ...]  # rater_name_1..N, "" where blank; len() is the number of raters
+    levels: dict[str, tuple[int | None, ...]] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def raters(self) -> int:
+        return len(self.names)
+
+    def of(self, indicator_id: str) -> tuple[int | None, ...]:
+        """Rater 1..N's levels for one indicator (all None if none rated it)."""
+        return self.levels.get(indicator_id, (None,) * self.raters)
+
+
 @dataclass
 class ReturnResult:
     file: str  # the path as found: a named file, folder/inside.xlsx or archive.zip!inside.xlsx
@@ -30,6 +53,8 @@ class ReturnResult:
     rubric_version: str = ""
     rubric_fingerprint: str = ""
     format_version: int | None = None
+    completed_by: str = ""  # format 2: who filled the workbook in
+    team: TeamRatings | None = None  # workbooks generated with raters
     answers: list[Answer] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 

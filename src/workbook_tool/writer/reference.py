@@ -50,7 +50,7 @@ def write_glossary_sheet(book: Workbook, fmt: Formats, rubric: Rubric, header_te
 
 
 def metadata(rubric: Rubric, school_id: str, school_name: str, cycle: str,
-             domain_ids: list[str]) -> dict[str, str | int]:
+             domain_ids: list[str], raters: int = 0) -> dict[str, str | int]:
     return {
         layout.META_FORMAT: layout.FORMAT_VERSION,
         "rubric_id": rubric.id,
@@ -60,6 +60,7 @@ def metadata(rubric: Rubric, school_id: str, school_name: str, cycle: str,
         "school_name": school_name,
         "cycle": cycle,
         "domains": ",".join(domain_ids),
+        "raters": raters,
     }
 
 

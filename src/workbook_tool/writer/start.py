@@ -62,6 +62,12 @@ def write_start_sheet(book: Workbook, fmt: Formats, rubric: Rubric, school: Scho
             sheet.merge_range(row, 1, row, 3, "", fmt.value)
             sheet.write_string(row, 1, value, fmt.value)
             row += 1
+    # Who filled it in: `workbook-tool team` names each rater after it.
+    sheet.write_string(row, 0, layout.COMPLETED_BY_LABEL, fmt.cell_bold)
+    sheet.merge_range(row, 1, row, 3, "", fmt.input)
+    ref = layout.cell_ref(row, 1, absolute=True)
+    book.define_name(layout.COMPLETED_BY, f"={layout.quote_sheet(layout.START_SHEET)}!{ref}")
+    row += 1
     sheet.write_string(row, 0, "Progress", fmt.cell_bold)
     sheet.merge_range(row, 1, row, 3, "", fmt.value)
     progress = (row, 1)
