@@ -54,8 +54,13 @@ for target in "${TARGETS[@]}"; do
     fi
     module=${target%.py}
     module=${module#src/workbook_tool/}
+    if [[ $module == */__init__ ]]; then  # a package's own module: mutmut names it after the package
+        module=${module%/__init__}
+        [ -z "$function" ] && function="*"
+    fi
     if [ -n "$function" ]; then
-        patterns+=("workbook_tool.${module//\//.}.x_${function}__mutmut_*")
+        # A function is x_name, a method xǁClassǁname; "*" is every one of the module.
+        patterns+=("workbook_tool.${module//\//.}.x*${function}__mutmut_*")
     else
         patterns+=("workbook_tool.${module//\//.}.*")
     fi
