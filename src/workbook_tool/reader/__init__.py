@@ -13,11 +13,11 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 
-from .. import layout
+from .. import agreement, layout
 from ..problems import Problem
 from ..rubric import Rubric
 from . import locate, values
-from .model import Answer, ReturnResult
+from .model import Answer, ReturnResult, TeamRatings
 from .preflight import Limits, Rejected, open_package
 
 __all__ = ["Answer", "Limits", "ReturnResult", "read_file", "read_return"]
@@ -25,6 +25,7 @@ __all__ = ["Answer", "Limits", "ReturnResult", "read_file", "read_return"]
 from .source import read_file
 
 _LIST_AT_MOST = 10
+_TEAM_NAMES_LISTED = 5  # unreadable team cells named in the one team-cell-missing warning
 DEFAULT_LIMITS = Limits()
 
 
@@ -41,12 +42,12 @@ def read_bytes(data: bytes, file: str, rubric: Rubric, limits: Limits, sha256: s
     try:
         reader.run()
     except Rejected as rejected:
-        result.answers = []
+        result.answers, result.team = [], None
         reader.problem(rejected.code, rejected.message, rejected.sheet, rejected.cell)
     except BaseException as exc:  # a panic in a library, a bug: a problem, never a crash
         if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
             raise
-        result.answers = []
+        result.answers, result.team = [], None
         detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
         reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
         reader.problem("unreadable", f"the workbook could not be read ({reason})")
@@ -78,6 +79,9 @@ class _Reader:
         self.domain_sheets: dict[str, str] = {}  # domain id -> the sheet its names point at
         self.header_rows: dict[str, int | None] = {}  # sheet -> its header row
         self.columns = layout.DomainColumns(len(rubric.levels))
+        self.rating_cells: dict[str, tuple[str, str]] = {}  # indicator -> its rating's cell
+        self.team_home: str | None = None  # the sheet most team names point at
+        self.team_columns = layout.TeamColumns(0)
 
     def close(self) -> None:
         if self.sheets is not None:
@@ -103,6 +107,9 @@ class _Reader:
             self.problem("macros-ignored", "the workbook holds macros; they were ignored, not run")
         self.school_cells(book, meta)
         self.answers(book, self.with_named_domains(book, domain_ids))
+        # After the answers, so that a team cell never takes a cell an answer is read from.
+        self.team(book, meta)
+        self.completed_by(book)
 
     def metadata(self, book: locate.Book, properties: dict[str, str]) -> locate.Metadata:
         hidden: dict[str, str] = {}
@@ -250,6 +257,7 @@ class _Reader:
                 continue
             value, sheet, cell, stored = found
             if kind == "rating":
+                self.rating_cells[ind_id] = (sheet, cell)
                 if isinstance(stored, int | float) and not isinstance(stored, bool):
                     # A number is judged as stored: a format showing 2.6 as "3" is no rating.
                     value = values.text_of(stored)
@@ -273,12 +281,8 @@ class _Reader:
                         sheet, cell,
                     )
                 continue
-            if isinstance(value, values.ErrorValue):  # kept as the text the cell showed
-                text = str(value)
-                shown = (f"shows the error value {text}; it was kept as that text" if text
-                         else "is marked as an error value but holds no error text; it was "
-                         "read as empty")
-                self.problem("error-value", f"{what} {shown}", sheet, cell)
+            if isinstance(value, values.ErrorValue):
+                text = self.error_text(value, what, sheet, cell)
             elif kind == "priority":
                 text, valid = values.priority_of(value)
                 if not valid:
@@ -290,11 +294,32 @@ class _Reader:
                     )
             else:
                 text = values.text_of(value)
-            too_long = values.too_long(text)
-            if too_long:
-                self.problem("text-too-long", f"{what} {too_long}", sheet, cell)
+            self.check_length(text, what, sheet, cell)
             texts[kind] = text
         return Answer(ind_id, level, label, **texts)
+
+    def error_text(self, value: values.ErrorValue, what: str, sheet: str, cell: str) -> str:
+        """An error value in a text cell: kept as the text the cell showed, and reported."""
+        text = str(value)
+        shown = (f"shows the error value {text}; it was kept as that text" if text
+                 else "is marked as an error value but holds no error text; it was "
+                 "read as empty")
+        self.problem("error-value", f"{what} {shown}", sheet, cell)
+        return text
+
+    def check_length(self, text: str, what: str, sheet: str, cell: str) -> None:
+        too_long = values.too_long(text)
+        if too_long:
+            self.problem("text-too-long", f"{what} {too_long}", sheet, cell)
+
+    def text_cell(self, value: object, what: str, sheet: str, cell: str) -> str:
+        """A free-text cell's value as the person saw it, with evidence's fidelity rules."""
+        if isinstance(value, values.ErrorValue):
+            text = self.error_text(value, what, sheet, cell)
+        else:
+            text = values.text_of(value)
+        self.check_length(text, what, sheet, cell)
+        return text
 
     def input_cell(self, book: locate.Book, name: str, what: str):
         """(value, sheet name, cell) of a named input cell, or None after reporting why not."""
@@ -322,6 +347,214 @@ class _Reader:
                 sheet.name, ref,
             )
         return cell.value, sheet.name, ref, cell.stored
+
+    # -- format 2: who filled it in, and the team's raters ---------------------------------
+    def completed_by(self, book: locate.Book) -> None:
+        """The "Completed by" cell, trimmed. A format 1 workbook has none; in format 2 a
+        name that is gone or points elsewhere only means there is no name to read."""
+        found = book.resolve(layout.COMPLETED_BY)
+        if isinstance(found, locate.Unresolved):
+            return
+        sheet, ref = found
+        row, col = values.split(ref)
+        # Its label is left of it; a cell another name is read from is never a person's name.
+        if (_text_at(self.sheets.rows(sheet), row, col - 1) != layout.COMPLETED_BY_LABEL
+                or self.claimed.setdefault((sheet.name, ref), layout.COMPLETED_BY)
+                != layout.COMPLETED_BY):
+            return
+        cell = self.sheets.cell(sheet, ref, formulas=False)
+        what = f"the \"{layout.COMPLETED_BY_LABEL}\" name"
+        self.result.completed_by = self.text_cell(cell.value, what, sheet.name, ref).strip()
+
+    def team(self, book: locate.Book, meta: locate.Metadata) -> None:
+        """The raters' names, levels and the agreement notes, when the workbook has raters.
+
+        Nothing here rejects a return: the agreed ratings are the return, and a rater cell
+        that cannot be read is left out (one team-cell-missing warning) so the statistics
+        use the rest.
+        """
+        raw = meta.get("raters")
+        raters = locate.rater_count(raw)
+        if raters is None:
+            self.problem(
+                "team-cell-missing",
+                f"the workbook's number of raters is {values.quote(raw)}, not a number from "
+                f"{layout.MIN_RATERS} to {layout.MAX_RATERS}, so its rater columns could not "
+                "be read; the agreed ratings were read as usual",
+            )
+            return
+        if not raters:
+            return
+        indicators = [answer.indicator_id for answer in self.result.answers]
+        self.team_columns = layout.TeamColumns(raters)
+        self.team_home = self.team_sheet(book, raters, indicators)
+        lost: list[str] = []  # the team names whose cells could not be read
+        names = tuple(self.rater_name(book, k, lost) for k in range(1, raters + 1))
+        levels: dict[str, tuple[int | None, ...]] = {}
+        notes: dict[str, str] = {}
+        unread_notes: set[str] = set()
+        for ind_id in indicators:
+            levels[ind_id] = tuple(self.rater_level(book, k, ind_id, names, lost)
+                                   for k in range(1, raters + 1))
+            note = self.agreement_note(book, ind_id, lost)
+            if note is None:
+                unread_notes.add(ind_id)
+            elif note.strip():
+                notes[ind_id] = note
+        self.result.team = TeamRatings(names, levels, notes)
+        if lost:
+            listed = ", ".join(lost[:_TEAM_NAMES_LISTED])
+            if len(lost) > _TEAM_NAMES_LISTED:
+                listed += ", …"
+            if len(lost) == 1:
+                told = (f"1 team cell could not be read and was left out ({listed}): its "
+                        "defined name is gone or does not point at its place")
+            else:
+                told = (f"{len(lost)} team cells could not be read and were left out "
+                        f"({listed}): their defined names are gone or do not point at their "
+                        "places")
+            self.problem(
+                "team-cell-missing",
+                f"{told} on the '{layout.TEAM_SHEET}' sheet; the team statistics use the rest",
+            )
+        self.not_agreed(levels)
+        self.outside_range(levels, notes, unread_notes)
+
+    def rater_name(self, book: locate.Book, k: int, lost: list[str]) -> str:
+        name = layout.rater_name(k)
+        found = self.team_cell(book, name, lambda _sheet, rows, row, col: (
+            _text_at(rows, row + 1, col) == layout.rater_header(k)))  # right above "Rater K"
+        if found is None:
+            lost.append(name)
+            return ""
+        value, sheet, ref, _stored = found
+        return self.text_cell(value, f"the name of rater {k}", sheet, ref).strip()
+
+    def rater_level(self, book: locate.Book, k: int, ind_id: str, names: tuple[str, ...],
+                    lost: list[str]) -> int | None:
+        kind = layout.rater_kind(k)
+        name = layout.defined_name(kind, ind_id)
+        found = self.team_cell(book, name, self.team_place(kind, ind_id))
+        if found is None:
+            lost.append(name)
+            return None
+        value, sheet, ref, stored = found
+        if isinstance(stored, int | float) and not isinstance(stored, bool):
+            value = values.text_of(stored)  # judged as stored, like the agreed rating
+        rating = values.rating_of(value, self.rubric)
+        if rating.status == "invalid":
+            who = f"rater {k}"
+            if names[k - 1]:
+                who += f" ({values.quote(names[k - 1], limit=40)[1:-1]})"
+            shown = (f"the error value {value}" if isinstance(value, values.ErrorValue)
+                     else values.quote(value, known="".join(self.rubric.labels)))
+            self.problem(
+                "invalid-rater-rating",
+                f"the rating of {ind_id} by {who} is {shown}, which is not one of the levels "
+                f"({', '.join(self.rubric.labels)}); it is left out of the team's statistics",
+                sheet, ref,
+            )
+        return rating.level
+
+    def agreement_note(self, book: locate.Book, ind_id: str, lost: list[str]) -> str | None:
+        """The note as typed ("" when blank); None when its cell could not be read."""
+        name = layout.defined_name(layout.NOTE_KIND, ind_id)
+        found = self.team_cell(book, name, self.team_place(layout.NOTE_KIND, ind_id))
+        if found is None:
+            lost.append(name)
+            return None
+        value, sheet, ref, _stored = found
+        return self.text_cell(value, f"the agreement note of {ind_id}", sheet, ref)
+
+    def team_place(self, kind: str, ind_id: str):
+        """The position check of a team input cell: in its indicator's row (the id cell
+        says which) and under its column's header ("Rater K", "Agreement note")."""
+        offset = self.team_columns.offset(kind)
+        header = self.team_columns.header(kind)
+
+        def check(sheet: locate.SheetInfo, rows: list[list], row: int, col: int) -> bool:
+            return (_text_at(rows, row, col - offset) == ind_id
+                    and self.heading(sheet, rows, col) == header)
+
+        return check
+
+    def team_cell(self, book: locate.Book, name: str, place):
+        """(value, sheet name, cell, stored) of a team input cell, or None when it cannot be
+        read: its name is gone or broken, it is not on the team sheet where `place` says,
+        another name is read from the same cell, or it is merged away."""
+        found = book.resolve(name)
+        if isinstance(found, locate.Unresolved) or found[0].name != self.team_home:
+            return None
+        sheet, ref = found
+        row, col = values.split(ref)
+        if not place(sheet, self.sheets.rows(sheet), row, col):
+            return None
+        if self.claimed.setdefault((sheet.name, ref), name) != name:
+            return None  # an answer's cell (or another team cell): never read as this one
+        cell = self.sheets.cell(sheet, ref)
+        if cell.merged_into:
+            return None
+        if cell.formula:
+            self.problem(
+                "formula-value",
+                f"the cell {name} is a formula; its last computed value "
+                f"{values.quote(cell.value)} was used",
+                sheet.name, ref,
+            )
+        return cell.value, sheet.name, ref, cell.stored
+
+    def team_sheet(self, book: locate.Book, raters: int, indicators: list[str]) -> str | None:
+        """The team sheet: where most team names point (it may have been renamed)."""
+        found = Counter()
+        team_names = [layout.rater_name(k) for k in range(1, raters + 1)]
+        team_names += [layout.defined_name(kind, ind_id) for ind_id in indicators
+                       for kind in layout.team_kinds(raters)]
+        for name in team_names:
+            place = book.resolve(name)
+            if not isinstance(place, locate.Unresolved):
+                found[place[0].name] += 1
+        return found.most_common(1)[0][0] if found else None
+
+    def not_agreed(self, levels: dict[str, tuple[int | None, ...]]) -> None:
+        """One warning naming the indicators raters rated but the team did not agree on."""
+        agreed = {answer.indicator_id: answer.level for answer in self.result.answers}
+        open_ids = [ind_id for ind_id, given in levels.items()
+                    if agreed.get(ind_id) is None and ind_id not in self.broken
+                    and any(level is not None for level in given)]
+        if not open_ids:
+            return
+        listed = ", ".join(open_ids[:_LIST_AT_MOST])
+        if len(open_ids) > _LIST_AT_MOST:
+            listed += ", …"
+        if len(open_ids) == 1:
+            told = "1 indicator was rated by raters but has no agreed rating, so it counts"
+        else:
+            told = (f"{len(open_ids)} indicators were rated by raters but have no agreed "
+                    "rating, so they count")
+        self.problem("not-agreed", f"{told} as unrated: {listed}")
+
+    def outside_range(self, levels: dict[str, tuple[int | None, ...]], notes: dict[str, str],
+                      unread_notes: set[str]) -> None:
+        """An agreed rating outside the raters' lowest..highest needs a note saying why.
+        A note whose cell could not be read is not known to be empty: no warning then."""
+        labels = {lv.level: lv.label for lv in self.rubric.levels}
+        for answer in self.result.answers:
+            ind_id = answer.indicator_id
+            rated = agreement.stats(levels.get(ind_id, ()))
+            if (not agreement.outside_range(answer.level, rated) or ind_id in notes
+                    or ind_id in unread_notes):
+                continue
+            low, high = rated.lowest, rated.highest
+            given = (f"{low} ({labels[low]})" if low == high
+                     else f"{low} to {high} ({labels[low]} to {labels[high]})")
+            sheet, cell = self.rating_cells[ind_id]
+            self.problem(
+                "agreed-outside-range",
+                f"the agreed rating of {ind_id} is {answer.level} ({answer.label}), but the "
+                f"raters rated it {given} and its agreement note is empty; write in the note "
+                "why the team agreed on this rating",
+                sheet, cell,
+            )
 
     # -- where a name points -------------------------------------------------------------
     def claim(self, name: str, sheet: locate.SheetInfo, ref: str, what: str) -> bool:

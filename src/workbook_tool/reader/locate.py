@@ -235,6 +235,16 @@ def format_version(text: str) -> int | None:
     return int(normalised) if re.fullmatch(r"-?[0-9]{1,9}", normalised) else None
 
 
+def rater_count(text: str) -> int | None:
+    """The `raters` key: "" or "0" -> 0 (no rater columns), "3" / "3.0" -> 3; None when it
+    is anything else (the writer only ever writes 0 or MIN_RATERS..MAX_RATERS)."""
+    number = format_version(text) if text.strip() else 0
+    if number == 0 or (number is not None
+                       and layout.MIN_RATERS <= number <= layout.MAX_RATERS):
+        return number
+    return None
+
+
 def domain_list(text: str) -> list[str]:
     """ "1,3" / "1, 3" / "1;3" -> ["1", "3"] (numbers normalised: "1.0" -> "1")."""
     return [number_text(part.strip()) for part in re.split(r"[,;]", text) if part.strip()]
