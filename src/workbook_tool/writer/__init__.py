@@ -1,16 +1,17 @@
 """Building a school's rating workbook with xlsxwriter.
 
-`build_workbook` is a pure function of (rubric, school, issue, domains, answers): the same
-inputs give the same bytes, which the tests and the manifest's sha256 rely on.
+`build_workbook` is a pure function of (rubric, school, issue, domains, answers, team): the
+same inputs give the same bytes, which the tests and the manifest's sha256 rely on.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 
 from .. import layout
-from ..reader.model import Answer
+from ..reader.model import Answer, TeamRatings
 from ..roster import School
 from ..rubric import Rubric
 from ..xlsx import BOOK_OPTIONS as TEXT_ONLY
@@ -20,6 +21,7 @@ from .formats import Formats
 from .reference import metadata, write_glossary_sheet, write_metadata
 from .start import Issue, write_start_sheet
 from .summary import write_summary_sheet
+from .team_sheet import write_team_sheet
 
 __all__ = ["Issue", "build_workbook", "header_text"]
 
@@ -36,9 +38,15 @@ def build_workbook(
     domain_ids: list[str] | None = None,
     answers: dict[str, Answer] | None = None,
     password: str | None = None,
+    *,
+    team: TeamRatings | None = None,
 ) -> bytes:
-    """The .xlsx bytes of one school's workbook, optionally pre-filled with `answers`."""
-    return build_book(rubric, school, issue, domain_ids, answers, password)[0]
+    """The .xlsx bytes of one school's workbook, optionally pre-filled with `answers`.
+
+    With raters (`issue.raters`, or `team.raters` when a team is given) it has a Team
+    ratings sheet; `team` pre-fills its rater names, rater levels and agreement notes.
+    """
+    return build_book(rubric, school, issue, domain_ids, answers, password, team=team)[0]
 
 
 def header_text(rubric: Rubric, school: School, issue: Issue) -> str:
@@ -54,6 +62,7 @@ def build_book(
     answers: dict[str, Answer] | None = None,
     password: str | None = None,
     *,
+    team: TeamRatings | None = None,
     header: str | None = None,
     subtitle_height: float | None = None,
 ) -> tuple[bytes, SafeWorkbook]:
@@ -64,6 +73,11 @@ def build_book(
     """
     if isinstance(issue, str):
         issue = Issue(cycle=issue)
+    raters = team.raters if team is not None else issue.raters
+    if raters and not layout.MIN_RATERS <= raters <= layout.MAX_RATERS:
+        raise ValueError(f"a team workbook has {layout.MIN_RATERS} to {layout.MAX_RATERS} "
+                         f"raters, not {raters}")
+    issue = dataclasses.replace(issue, raters=raters)
     answers = answers or {}
     domains = rubric.select(domain_ids)
     buffer = io.BytesIO()
@@ -84,6 +98,8 @@ def build_book(
     sheets = [
         write_domain_sheet(book, fmt, rubric, d, answers, header, password) for d in domains
     ]
+    if raters:
+        write_team_sheet(book, fmt, rubric, sheets, raters, team, answers, header, password)
     rated_ref, rated = write_summary_sheet(book, fmt, rubric, sheets, answers, header, password)
     start.write_formula(
         progress_row, progress_col,
@@ -92,7 +108,7 @@ def build_book(
     )
     write_glossary_sheet(book, fmt, rubric, header, password)
     meta = metadata(rubric, school.school_id, school.school_name, issue.cycle,
-                    [d.id for d in domains])
+                    [d.id for d in domains], raters)
     write_metadata(book, fmt, meta, password)
     book.close()
     return buffer.getvalue(), book

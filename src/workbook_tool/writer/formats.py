@@ -44,6 +44,7 @@ class Formats:
                         valign="vcenter", border=1, border_color=BORDER)
         self.text = fmt(text_wrap=True)
         self.label = fmt(bold=True, text_wrap=True)
+        self.label_right = fmt(bold=True, align="right", valign="vcenter")
         self.cell = book.add_format(boxed)
         self.cell_bold = book.add_format({**boxed, "bold": True})
         self.cell_center = book.add_format({**boxed, "bold": True, "align": "center"})
@@ -59,6 +60,9 @@ class Formats:
         self.number = book.add_format({**boxed, "align": "center"})
         self.percent = book.add_format({**boxed, "align": "center", "num_format": "0%"})
         self.note = fmt(italic=True, font_color="#595959", text_wrap=True)
+        # The team sheet's "Discuss" flag: dark red, so a printed copy shows it too.
+        self.flag = book.add_format({**boxed, "bold": True, "align": "center",
+                                     "font_color": "#9C0006"})
         colors = level_colors(level_count)
         self.level_fill = [
             book.add_format({"bg_color": c, "bold": True}) for c in colors

@@ -25,6 +25,7 @@ class Issue:
     cycle: str
     due: str = ""
     return_to: str = ""
+    raters: int = 0  # rater columns on a Team ratings sheet (2 to 8), 0 for none
 
 
 def write_start_sheet(book: Workbook, fmt: Formats, rubric: Rubric, school: School, issue: Issue,
@@ -76,6 +77,8 @@ def write_start_sheet(book: Workbook, fmt: Formats, rubric: Rubric, school: Scho
     row = _paragraphs(sheet, fmt, row, "What this assessment is for", _purpose(rubric))
     row = _levels(sheet, fmt, rubric, row)
     row = _paragraphs(sheet, fmt, row, "How to fill it in", _how_to(rubric, sheet_names, total))
+    if issue.raters >= layout.MIN_RATERS:
+        row = _paragraphs(sheet, fmt, row, "Rating as a team", _as_team(issue.raters))
     row = _paragraphs(sheet, fmt, row, "Returning the workbook", _returning(issue))
     row = _team(sheet, fmt, row)
     for section in rubric.about:
@@ -116,6 +119,22 @@ def _how_to(rubric: Rubric, sheet_names: list[str], total: int) -> list[str]:
         "Only the yellow cells can be edited; the Summary sheet updates as you rate. Each "
         "domain sheet ends with the domain's introduction, questions to reflect on and "
         "foundational steps.",
+    ]
+
+
+def _as_team(raters: int) -> list[str]:
+    return [
+        f"The {layout.TEAM_SHEET} sheet has a column for each of {raters} team members. Each "
+        "member types their name above a Rater column, then rates every indicator in that "
+        "column on their own first, before looking at the others' ratings.",
+        "For each indicator the sheet shows the raters' median and spread (highest minus "
+        f"lowest level), and flags it \"{layout.DISCUSS}\" when the raters are two levels or "
+        "more apart. The Team view under the table shows how often the team agrees.",
+        f"Then meet as a team: look first at the indicators flagged \"{layout.DISCUSS}\", talk "
+        "through the evidence and agree one rating. Pick the agreed rating in the domain "
+        "sheet's Rating cell: that is the rating the district receives. When it is outside "
+        "the raters' range (lower or higher than every rater's), write why in the Agreement "
+        f"note on the {layout.TEAM_SHEET} sheet.",
     ]
 
 
