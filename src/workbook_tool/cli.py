@@ -84,6 +84,24 @@ rubric_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print one JSON document on stdout and nothing else.")
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+
+
+class RaterCount(click.IntRange):
+    """2 to 8 raters, refused in one sentence that says what the number is for."""
+
+    name = "raters"
+
+    def __init__(self) -> None:
+        super().__init__(2, 8)
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(f"{value} is not a number of raters from 2 to 8 (one rating column per "
+                      "team member).", param, ctx)
+
+
 jobs_option = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
                            help="Worker processes (default: the machine's cores).")
 
@@ -175,12 +193,14 @@ def rubric_show(rubric_path: str | None, as_json: bool) -> None:
 @click.option("--return-to", default="", help="Who receives the returns (name, e-mail).")
 @click.option("--password", default=None,
               help="Sheet-protection password (default: protected without a password).")
+@click.option("--raters", type=RaterCount(), default=None,
+              help="Add a Team ratings sheet with this many rater columns (2 to 8).")
 @jobs_option
 @quiet_option
 @friendly
 def generate(roster: str, out_dir: str, rubric_path: str | None, cycle: str,
              domains: str | None, due: str, return_to: str, password: str | None,
-             jobs: int | None, quiet: bool) -> None:
+             raters: int | None, jobs: int | None, quiet: bool) -> None:
     """Write one protected rating workbook per school of ROSTER, plus manifest.csv.
 
     ROSTER is a CSV or XLSX file with columns school_id and school_name (optional:
@@ -190,6 +210,7 @@ def generate(roster: str, out_dir: str, rubric_path: str | None, cycle: str,
     Examples:
         workbook-tool generate samples/roster.csv --out output/workbooks --cycle 2026-27
         workbook-tool generate roster.xlsx --out out --domains 1,3 --due "March 15"
+        workbook-tool generate samples/roster.csv --out output/team --raters 4
     """
     from .generate import default_jobs
     from .generate import generate as run
@@ -198,7 +219,8 @@ def generate(roster: str, out_dir: str, rubric_path: str | None, cycle: str,
     loaded = load_rubric(rubric_path)
     schools = load_roster(roster)
     domain_ids = parse_domains(domains, loaded)
-    issue = Issue(cycle=cycle.strip(), due=due.strip(), return_to=return_to.strip())
+    issue = Issue(cycle=cycle.strip(), due=due.strip(), return_to=return_to.strip(),
+                  raters=raters or 0)
     with progress_bar(len(schools), "Generating", quiet) as update:
         results = run(loaded, schools, out_dir, issue, domain_ids, password,
                       jobs or default_jobs(), update)
