@@ -53,7 +53,8 @@ CODES = {
 COMMANDS = {
     "rubric check": set(),
     "rubric show": {"--rubric", "--json"},
-    "generate": {"--out", "--rubric", "--cycle", "--domains", "--jobs"},
+    "generate": {"--out", "--rubric", "--cycle", "--domains", "--jobs", "--raters"},
+    "team": {"--out", "--rubric", "--json"},
     "check": {"--rubric", "--json"},
     "consolidate": {"--roster", "--out", "--rubric", "--cycle", "--json", "--jobs"},
     "demo": {"--out"},

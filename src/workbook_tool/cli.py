@@ -357,6 +357,74 @@ def consolidate(inputs: tuple[str, ...], roster: str, out_dir: str, rubric_path:
 
 
 @main.command()
+@click.argument("returns", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False),
+              help="The team workbook to write (.xlsx); never one of the inputs.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@rubric_option
+@json_option
+@with_limits
+@friendly
+def team(returns: tuple[str, ...], out_file: str, force: bool, rubric_path: str | None,
+         as_json: bool, max_size: int, max_unzipped: int, max_cells: int) -> None:
+    """Gather team members' own ratings of one school into a team workbook.
+
+    Each member fills an ordinary copy of the school's workbook on their own; rater K of
+    the team workbook is the K-th RETURN (2 to 8), named after its "Completed by" cell or
+    its file name. Every return is checked as `check` does; with errors, nothing is written
+    and the exit code is 1. Returns of different schools, rubrics or cycles: exit 2.
+
+    \b
+    Examples:
+        workbook-tool team ana.xlsx ben.xlsx chris.xlsx --out 101_team.xlsx
+        workbook-tool team members/*.xlsx --out 101_team.xlsx --json
+    """
+    from .team import gather
+
+    loaded = load_rubric(rubric_path)
+    limits = make_limits(max_size, max_unzipped, max_cells)
+    made = gather(list(returns), loaded, out_file, limits, overwrite=force)
+    if as_json:
+        click.echo(json.dumps(_team_json(made), ensure_ascii=False, indent=2))
+    else:
+        for result in made.results:
+            for problem in result.problems:
+                click.echo(problem.render())
+            click.echo(_verdict(result))
+        click.echo(_team_summary(made))
+    sys.exit(EXIT_OK if made.written else EXIT_PROBLEMS)
+
+
+def _team_summary(made) -> str:
+    if not made.written:
+        return "No team workbook written: fix the errors above and run again."
+    school = made.school
+    lines = [f"Wrote {made.out}: team workbook of {school.school_name} ({school.school_id})"
+             f"{', cycle ' + made.cycle if made.cycle else ''}, {len(made.names)} raters: "
+             f"{', '.join(made.names)}."]
+    if made.flagged:
+        listed = ", ".join(f"{f.indicator_id} (ratings {f.ratings})" for f in made.flagged)
+        lines.append(f"Discuss first ({len(made.flagged)} indicators two levels or more "
+                     f"apart): {listed}.")
+    else:
+        lines.append("No indicator has raters two levels or more apart.")
+    lines.append("Next: meet as a team, pick the agreed rating on each domain sheet, and "
+                 "write an agreement note where it is outside the raters' range.")
+    return "\n".join(lines)
+
+
+def _team_json(made) -> dict:
+    return {
+        "file": str(made.out) if made.written else None,
+        "school_id": made.school.school_id if made.school else "",
+        "cycle": made.cycle, "raters": list(made.names),
+        "flagged": [{"indicator_id": f.indicator_id, "ratings": f.ratings}
+                    for f in made.flagged],
+        "inputs": [_check_json(r) for r in made.results],
+    }
+
+
+@main.command()
 @click.option("--out", "out_dir", default="output/demo", show_default=True,
               type=click.Path(file_okay=False), help="Folder for everything the demo makes.")
 @quiet_option
