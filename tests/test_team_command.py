@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
@@ -159,11 +160,11 @@ def test_more_than_eight_or_fewer_than_two_returns_exit_2(tmp_path):
 
 def test_the_output_may_not_be_an_input(tmp_path):
     paths = write_members(tmp_path, ana=member(ANA), ben=member(BEN))
-    before = hashlib.sha256(open(paths[0], "rb").read()).hexdigest()
+    before = hashlib.sha256(Path(paths[0]).read_bytes()).hexdigest()
     result = run_team(*paths, "--out", paths[0])
     assert result.exit_code == 2
     assert "is one of the inputs" in result.output
-    assert hashlib.sha256(open(paths[0], "rb").read()).hexdigest() == before
+    assert hashlib.sha256(Path(paths[0]).read_bytes()).hexdigest() == before
 
 
 def test_an_existing_output_is_replaced_only_with_force(tmp_path):
