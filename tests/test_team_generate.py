@@ -197,6 +197,8 @@ def test_start_here_explains_rating_as_a_team(small_team, small_rubric):
     assert any('flagged "Discuss"' in t and "Agreement note" in t
                and "outside the raters' range" in t for t in team)
     assert "Rating as a team" not in texts(build_workbook(small_rubric, SCHOOL, "2026-27"))
+    pair = texts(build_workbook(small_rubric, SCHOOL, Issue("2026-27", raters=2)))
+    assert "Rating as a team" in pair
 
 
 # -- cached values of a prefilled team ------------------------------------------------------
@@ -248,6 +250,10 @@ CACHED = {
 def test_cached_statistics_per_indicator(prefilled, row):
     sheet = _open(prefilled, data_only=True)["Team ratings"]
     assert tuple(sheet[f"{c}{row}"].value for c in "FGHI") == CACHED[row]
+    # A whole median or spread is cached as a whole number: a viewer shows 2, not 2.0.
+    assert all(type(sheet[f"{c}{row}"].value) in (int, type(None)) for c in "G")
+    if CACHED[row][0] == 2:
+        assert type(sheet[f"F{row}"].value) is int
 
 
 def test_cached_level_numbers_in_the_helpers(prefilled):
