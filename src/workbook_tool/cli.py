@@ -280,6 +280,9 @@ def check(files: tuple[str, ...], rubric_path: str | None, as_json: bool, max_si
         for result in results:
             for problem in result.problems:
                 click.echo(problem.render())
+            discuss = _discuss(result)
+            if discuss:
+                click.echo(discuss)
             click.echo(_verdict(result))
     sys.exit(EXIT_PROBLEMS if any(not r.ok for r in results) else EXIT_OK)
 
@@ -303,7 +306,32 @@ def _check_json(result) -> dict:
         "school_name": result.school_name, "cycle": result.cycle, "ok": result.ok,
         "rated": result.rated, "total": result.total, "errors": result.errors,
         "warnings": result.warnings, "problems": [p.to_dict() for p in result.problems],
+        "flagged": [one.indicator_id for one in _flagged(result)],
     }
+
+
+def _flagged(result) -> list:
+    """The indicators whose raters are 2 levels or more apart (none without raters)."""
+    from .consolidate import compared
+
+    return [one for one in compared(result) if one.stats.flagged]
+
+
+def _discuss(result) -> str:
+    """What a team with raters should talk about before sending ("" without raters)."""
+    if result.team is None:
+        return ""
+    flagged = _flagged(result)
+    if flagged:
+        listed = ", ".join(f"{one.indicator_id} (ratings {one.ratings})" for one in flagged)
+        return f"{result.file}: Discuss before sending: {listed}."
+    from .consolidate import compared
+
+    count = sum(1 for _one in compared(result))
+    if not count:
+        return ""
+    return (f"{result.file}: nothing to discuss: the raters are within one level of each "
+            f"other on all {count} indicator(s) two or more of them rated.")
 
 
 @main.command()

@@ -18,10 +18,11 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 
+from .agreement import Stats, stats
 from .files import Discovery, Source
 from .problems import ERROR, NothingDone, Problem
 from .reader import Limits, read_file
-from .reader.model import Answer, ReturnResult
+from .reader.model import Answer, ReturnResult, TeamRatings
 from .reader.values import quote
 from .roster import School
 from .rubric import Rubric
@@ -40,6 +41,9 @@ RATINGS_COLUMNS = ("school_id", "school_name", "network", "cycle", "domain_id", 
                    "indicator", "level", "label", "evidence", "next_steps", "priority",
                    "source_file")
 PROBLEMS_COLUMNS = ("file", "school_id", "sheet", "cell", "code", "severity", "message")
+AGREEMENT_COLUMNS = ("school_id", "school_name", "cycle", "indicator_id", "raters", "ratings",
+                     "median", "spread", "exact", "within_one", "flagged", "agreed_level",
+                     "agreement_note")
 
 
 @dataclass
@@ -193,9 +197,24 @@ def _crashed(source: Source) -> ReturnResult:
 
 
 def _share_strings(result: ReturnResult, spill: TextSpill | None = None) -> ReturnResult:
-    """Hold the answers compactly for the rest of the run (see PackedAnswers)."""
+    """Hold the answers compactly for the rest of the run (see PackedAnswers); the team's
+    ratings stay a TeamRatings, with one copy of each indicator id and level tuple."""
     result.answers = PackedAnswers(result.answers, spill)  # type: ignore[assignment]
+    if result.team is not None:
+        result.team = _shared_team(result.team)
     return result
+
+
+# Rater level tuples repeat across returns ((3, 3, 2) ...): one copy of each is held.
+_LEVEL_TUPLES: dict[tuple, tuple] = {}
+
+
+def _shared_team(team: TeamRatings) -> TeamRatings:
+    """The same ratings, their ids interned and level tuples shared: every unpickled result
+    brings its own copies, a few MB per thousand team returns."""
+    levels = {sys.intern(ind_id): _LEVEL_TUPLES.setdefault(levels, levels)
+              for ind_id, levels in team.levels.items()}
+    return TeamRatings(team.names, levels, team.notes)
 
 
 class TextSpill:
@@ -419,7 +438,11 @@ def _content_key(result: ReturnResult) -> str:
         return "bytes:" + result.sha256
     found = sorted((p.code, p.sheet, p.cell, p.message) for p in result.problems
                    if p.code not in _NOT_CONTENT)
-    text = repr((result.cycle, answers, found))
+    team = result.team
+    # A rater's level, a rater's name or an agreement note is part of what the school sent.
+    raters = None if team is None else (
+        team.names, sorted(team.levels.items()), sorted(team.notes.items()))
+    text = repr((result.cycle, answers, found, result.completed_by, raters))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -451,3 +474,41 @@ def _copies_and_conflicts(school_id: str, group: list[ReturnResult], status: dic
             severity=ERROR, school_id=school_id,
         ))
         status[id(result)] = CONFLICT
+
+
+# -- team agreement -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Compared:
+    """One indicator of a team return that at least two raters rated."""
+
+    indicator_id: str
+    levels: tuple[int | None, ...]  # rater 1..N's levels, None where a rater did not rate
+    stats: Stats
+    agreed: int | None  # the team's agreed level, None where unrated
+
+    @property
+    def ratings(self) -> str:
+        """The raters' levels in rater order joined by ';', empty for one who did not
+        rate: `2;;4`."""
+        return ";".join("" if level is None else str(level) for level in self.levels)
+
+
+def has_team(result: ReturnResult | None) -> bool:
+    return result is not None and result.team is not None
+
+
+def compared(result: ReturnResult) -> Iterator[Compared]:
+    """The indicators of a return its raters compared (rated by 2 or more), in its order."""
+    team = result.team
+    if team is None:
+        return
+    answers = result.answers
+    held = getattr(answers, "held_rows", None)  # packed answers: no Answer objects made
+    agreed = ((r[0], r[1]) for r in held) if held is not None else (
+        (a.indicator_id, a.level) for a in answers)
+    for indicator_id, level in agreed:
+        levels = team.of(indicator_id)
+        rated = stats(levels)
+        if rated.compared:
+            yield Compared(indicator_id, levels, rated, level)
