@@ -72,6 +72,13 @@ def redefine(data: bytes, targets: dict[str, str | None]) -> bytes:
     return with_openpyxl(data, edit)
 
 
+def typed(data: bytes, name: str, text: str) -> bytes:
+    """A text in a named cell with its surrounding spaces kept, as Excel saves it."""
+    sheet, ref = named_cell(data, name)
+    return set_cell_xml(data, sheet, ref, f'<c r="{ref}" t="inlineStr"><is>'
+                        f'<t xml:space="preserve">{text}</t></is></c>')
+
+
 def only(result, code):
     found = [p for p in result.problems if p.code == code]
     assert len(found) == 1, result.problems
@@ -80,13 +87,12 @@ def only(result, code):
 
 # The team's whole story in one workbook (every value typed as a person would).
 STORY = {
-    "completed_by": "  Lincoln site team ",
-    "rater_name_1": "  Ana Ruiz ",
     "rater_name_2": "Ben Okafor",
     # 1.1: raters 1 and 2, rater 3 blank; agreed 3 with no note: outside the range
     "rater_1_1_1": "Beginning", "rater_2_1_1": "Growing", "rating_1_1": "Strong Practice",
-    # 1.2: a lowercase label and a number are read as levels, with no warning
-    "rater_1_1_2": " growing ", "rater_2_1_2": 2, "rater_3_1_2": "Growing",
+    # 1.2: a lowercase label (typed with spaces, below) and a number are read as levels,
+    # with no warning
+    "rater_2_1_2": 2, "rater_3_1_2": "Growing",
     "rating_1_2": "Growing",
     # 1.3: rater 2's value is not a level; the agreed rating is in range, with a note
     "rater_1_1_3": "Beginning", "rater_2_1_3": "Excellent", "rater_3_1_3": "Strong Practice",
@@ -94,14 +100,18 @@ STORY = {
     # 2.1: every rater rated, nobody agreed
     "rater_1_2_1": "Strong Practice", "rater_2_2_1": "Strong Practice",
     "rater_3_2_1": "Strong Practice",
-    # 2.2: nobody rated; a note of spaces is no note
-    "agreement_note_2_2": "   ",
+    # 2.2: nobody rated; a note of spaces (below) is no note
 }
+SPACED = {"completed_by": "  Lincoln site team ", "rater_name_1": "  Ana Ruiz ",
+          "rater_1_1_2": " growing ", "agreement_note_2_2": "   "}
 
 
 @pytest.fixture(scope="module")
 def story(blank_team):
-    return fill(blank_team, STORY)
+    data = fill(blank_team, STORY)
+    for name, text in SPACED.items():
+        data = typed(data, name, text)
+    return data
 
 
 def test_a_team_workbook_is_read_exactly(rubric, story):
@@ -175,10 +185,31 @@ def test_an_error_value_in_a_rater_cell_is_an_invalid_rater_rating(rubric, blank
 
 def test_a_rater_rating_stored_as_a_number_is_judged_as_stored(rubric, blank_team):
     data = fill(blank_team, {"rater_1_1_1": 2.6, "rater_2_1_1": 3.0})
+    # a format that shows 2.6 as "3" does not make it a level
+    data = with_openpyxl(data, lambda book: setattr(book[TEAM]["C7"], "number_format", "0"))
     result = read(data, rubric)
     assert result.team.of("1.1") == (None, 3, None)
     assert only(result, "invalid-rater-rating").message.startswith(
         'the rating of 1.1 by rater 1 is "2.6", which')
+
+
+def test_a_formula_in_a_rater_cell_is_read_as_its_value_with_a_warning(rubric, blank_team):
+    data = fill(blank_team, {"rater_name_1": "Ana Ruiz"})
+    data = set_cell_xml(data, TEAM, "C7",
+                        '<c r="C7" t="str"><f>"Grow"&amp;"ing"</f><v>Growing</v></c>')
+    result = read(data, rubric)
+    assert result.team.of("1.1") == (2, None, None)
+    problem = only(result, "formula-value")
+    assert (problem.sheet, problem.cell) == (TEAM, "C7")
+    assert problem.message == ('the rating of 1.1 by rater 1 (Ana Ruiz) is a formula; its '
+                               'last computed value "Growing" was used')
+
+
+def test_a_rater_name_is_shown_safely_in_messages(rubric, blank_team):
+    data = typed(blank_team, "rater_name_1", "Ana\u200bRuiz " + "x" * 60)
+    data = fill(data, {"rater_1_1_1": "Best"})
+    assert only(read(data, rubric), "invalid-rater-rating").message.startswith(
+        'the rating of 1.1 by rater 1 (Ana<U+200B>Ruiz xxxxxxxxxxxxxxxxxxxxxxx…) is "Best"')
 
 
 def test_text_cells_of_the_team_keep_their_fidelity(rubric, blank_team):
@@ -268,18 +299,27 @@ def test_a_deleted_rater_cell_is_left_out_with_one_warning(rubric, story):
     assert (rated.raters, rated.spread, rated.exact) == (2, 0, True)
 
 
-def test_many_lost_cells_are_one_warning_naming_the_first_five(rubric, story):
-    lost = ["rater_name_1", "rater_1_1_1", "rater_2_1_1", "rater_3_1_1", "agreement_note_1_1",
-            "rater_1_1_2", "rater_2_1_2"]
-    data = redefine(story, dict.fromkeys(lost))
-    result = read(data, rubric)
-    assert only(result, "team-cell-missing").message.startswith(
-        "7 team cells could not be read and were left out (rater_name_1, rater_1_1_1, "
-        "rater_2_1_1, rater_3_1_1, agreement_note_1_1, …): their defined names are gone")
+# In reading order: the names, then per indicator raters 1..3 and the note.
+LOST = ["rater_name_1", "agreement_note_1_1", "rater_1_1_2", "rater_2_1_2", "rater_1_2_1",
+        "agreement_note_2_2"]
+
+
+@pytest.mark.parametrize("count, listed", [
+    (5, "rater_name_1, agreement_note_1_1, rater_1_1_2, rater_2_1_2, rater_1_2_1"),
+    (6, "rater_name_1, agreement_note_1_1, rater_1_1_2, rater_2_1_2, rater_1_2_1, …"),
+])
+def test_many_lost_cells_are_one_warning_naming_the_first_five(rubric, story, count, listed):
+    result = read(redefine(story, dict.fromkeys(LOST[:count])), rubric)
+    assert only(result, "team-cell-missing").message == (
+        f"{count} team cells could not be read and were left out ({listed}): their defined "
+        "names are gone or do not point at their places on the 'Team ratings' sheet; the "
+        "team statistics use the rest")
     assert result.team.names == ("", "Ben Okafor", "")
-    assert result.team.of("1.1") == (None, None, None)
+    assert result.team.of("1.1") == (1, 2, None)
     assert result.team.of("1.2") == (None, None, 2)
-    # the note of 1.1 could not be read, so it is not known to be empty: no such warning
+    assert result.team.of("2.1") == (None, 3, 3)
+    # 1.1 is agreed outside its raters' range, but its note could not be read, so it is not
+    # known to be empty: no such warning
     assert "agreed-outside-range" not in codes(result)
     assert not any(p.is_error for p in result.problems)
 
@@ -296,6 +336,48 @@ def test_rater_names_moved_to_another_row_are_never_read_as_that_indicator(rubri
         "3 team cells could not be read and were left out (rater_1_1_1, rater_2_1_1, "
         "rater_3_1_1)")
     assert not any(p.is_error for p in result.problems)
+
+
+def test_a_column_inserted_without_moving_the_names_loses_the_team_only(rubric, story):
+    # a column inserted left of rater 1 by a program that does not move names: every
+    # team name now points one column left of its cell, still in its indicator's row
+    result = read(with_openpyxl(story, lambda book: book[TEAM].insert_cols(3)), rubric)
+    assert result.team == TeamRatings(("", "", ""), {i: (None,) * 3 for i in
+                                                     ("1.1", "1.2", "1.3", "2.1", "2.2")})
+    assert only(result, "team-cell-missing").message.startswith("23 team cells could not")
+    assert not any(p.is_error for p in result.problems)
+
+
+def test_a_name_on_a_copy_of_the_team_sheet_is_not_read(rubric, story):
+    def edit(book):
+        copy = book.copy_worksheet(book[TEAM])
+        copy.title = "Old ratings"
+        copy["C7"] = "Strong Practice"
+        book.defined_names["rater_1_1_1"].attr_text = "'Old ratings'!$C$7"
+
+    result = read(with_openpyxl(story, edit), rubric)
+    assert result.team.of("1.1") == (None, 2, None)
+    assert only(result, "team-cell-missing").message.startswith(
+        "1 team cell could not be read and was left out (rater_1_1_1)")
+
+
+def test_a_merged_rater_cell_is_left_out(rubric, story):
+    result = read(with_openpyxl(story, lambda book: book[TEAM].merge_cells("C7:D7")), rubric)
+    assert result.team.of("1.1") == (1, None, None)
+    assert only(result, "team-cell-missing").message.startswith(
+        "1 team cell could not be read and was left out (rater_2_1_1)")
+
+
+def test_one_cell_is_never_read_for_two_team_names(rubric, story):
+    # hostile: rater 1's name now points at rater 1's cell of 1.1, and the cell below it
+    # says "Rater 1"; that cell is read once, as the name
+    data = redefine(fill(story, {"rater_1_1_2": "Rater 1"}),
+                    {"rater_name_1": f"'{TEAM}'!$C$7"})
+    result = read(data, rubric)
+    assert result.team.names == ("Beginning", "Ben Okafor", "")
+    assert result.team.of("1.1") == (None, 2, None)
+    assert only(result, "team-cell-missing").message.startswith(
+        "1 team cell could not be read and was left out (rater_1_1_1)")
 
 
 def test_a_team_name_on_an_answer_cell_is_never_read_as_that_answer(rubric, story):

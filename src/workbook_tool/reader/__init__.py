@@ -390,11 +390,13 @@ class _Reader:
         self.team_home = self.team_sheet(book, raters, indicators)
         lost: list[str] = []  # the team names whose cells could not be read
         names = tuple(self.rater_name(book, k, lost) for k in range(1, raters + 1))
+        who = [f"rater {k} ({values.quote(name, limit=40)[1:-1]})" if name else f"rater {k}"
+               for k, name in enumerate(names, 1)]
         levels: dict[str, tuple[int | None, ...]] = {}
         notes: dict[str, str] = {}
         unread_notes: set[str] = set()
         for ind_id in indicators:
-            levels[ind_id] = tuple(self.rater_level(book, k, ind_id, names, lost)
+            levels[ind_id] = tuple(self.rater_level(book, k, ind_id, who[k - 1], lost)
                                    for k in range(1, raters + 1))
             note = self.agreement_note(book, ind_id, lost)
             if note is None:
@@ -421,20 +423,23 @@ class _Reader:
         self.outside_range(levels, notes, unread_notes)
 
     def rater_name(self, book: locate.Book, k: int, lost: list[str]) -> str:
-        name = layout.rater_name(k)
-        found = self.team_cell(book, name, lambda _sheet, rows, row, col: (
+        name, what = layout.rater_name(k), f"the name of rater {k}"
+        found = self.team_cell(book, name, what, lambda _sheet, rows, row, col: (
             _text_at(rows, row + 1, col) == layout.rater_header(k)))  # right above "Rater K"
         if found is None:
             lost.append(name)
             return ""
         value, sheet, ref, _stored = found
-        return self.text_cell(value, f"the name of rater {k}", sheet, ref).strip()
+        return self.text_cell(value, what, sheet, ref).strip()
 
-    def rater_level(self, book: locate.Book, k: int, ind_id: str, names: tuple[str, ...],
+    def rater_level(self, book: locate.Book, k: int, ind_id: str, who: str,
                     lost: list[str]) -> int | None:
+        """Rater k's level of an indicator; None when not rated, not a level or unreadable.
+        `who` names the rater in messages: "rater 2 (Ana Ruiz)"."""
         kind = layout.rater_kind(k)
         name = layout.defined_name(kind, ind_id)
-        found = self.team_cell(book, name, self.team_place(kind, ind_id))
+        what = f"the rating of {ind_id} by {who}"
+        found = self.team_cell(book, name, what, self.team_place(kind, ind_id))
         if found is None:
             lost.append(name)
             return None
@@ -443,14 +448,11 @@ class _Reader:
             value = values.text_of(stored)  # judged as stored, like the agreed rating
         rating = values.rating_of(value, self.rubric)
         if rating.status == "invalid":
-            who = f"rater {k}"
-            if names[k - 1]:
-                who += f" ({values.quote(names[k - 1], limit=40)[1:-1]})"
             shown = (f"the error value {value}" if isinstance(value, values.ErrorValue)
                      else values.quote(value, known="".join(self.rubric.labels)))
             self.problem(
                 "invalid-rater-rating",
-                f"the rating of {ind_id} by {who} is {shown}, which is not one of the levels "
+                f"{what} is {shown}, which is not one of the levels "
                 f"({', '.join(self.rubric.labels)}); it is left out of the team's statistics",
                 sheet, ref,
             )
@@ -459,12 +461,13 @@ class _Reader:
     def agreement_note(self, book: locate.Book, ind_id: str, lost: list[str]) -> str | None:
         """The note as typed ("" when blank); None when its cell could not be read."""
         name = layout.defined_name(layout.NOTE_KIND, ind_id)
-        found = self.team_cell(book, name, self.team_place(layout.NOTE_KIND, ind_id))
+        what = f"the agreement note of {ind_id}"
+        found = self.team_cell(book, name, what, self.team_place(layout.NOTE_KIND, ind_id))
         if found is None:
             lost.append(name)
             return None
         value, sheet, ref, _stored = found
-        return self.text_cell(value, f"the agreement note of {ind_id}", sheet, ref)
+        return self.text_cell(value, what, sheet, ref)
 
     def team_place(self, kind: str, ind_id: str):
         """The position check of a team input cell: in its indicator's row (the id cell
@@ -478,7 +481,7 @@ class _Reader:
 
         return check
 
-    def team_cell(self, book: locate.Book, name: str, place):
+    def team_cell(self, book: locate.Book, name: str, what: str, place):
         """(value, sheet name, cell, stored) of a team input cell, or None when it cannot be
         read: its name is gone or broken, it is not on the team sheet where `place` says,
         another name is read from the same cell, or it is merged away."""
@@ -497,8 +500,8 @@ class _Reader:
         if cell.formula:
             self.problem(
                 "formula-value",
-                f"the cell {name} is a formula; its last computed value "
-                f"{values.quote(cell.value)} was used",
+                f"{what} is a formula; its last computed value {values.quote(cell.value)} "
+                "was used",
                 sheet.name, ref,
             )
         return cell.value, sheet.name, ref, cell.stored
