@@ -53,7 +53,11 @@ def generate(
     jobs: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> list[Generated]:
-    """Write every school's workbook and manifest.csv into `out_dir`."""
+    """Write every school's workbook and manifest.csv into `out_dir`.
+
+    With `issue.raters` (2 to 8) every workbook has a Team ratings sheet with that many
+    rater columns.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rubric.select(domain_ids)  # unknown domains fail before anything is written

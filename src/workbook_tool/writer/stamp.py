@@ -183,7 +183,9 @@ class Stamper:
     """Writes the workbooks of one generation round (rubric, issue, domains, password).
 
     `answers`, when given, pre-fill every school's workbook with the same answers (test
-    data and benchmarks); generate() leaves them empty.
+    data and benchmarks); generate() leaves them empty. With `issue.raters` every workbook
+    gets the Team ratings sheet, which holds no school value, so it is stamped like the
+    rest; a team workbook prefilled with raters' ratings is built with build_workbook.
     """
 
     rubric: Rubric

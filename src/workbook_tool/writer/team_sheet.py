@@ -265,9 +265,10 @@ def _domain_view(sheet, fmt: Formats, cols: layout.TeamColumns, band: _Band,
     compared = layout.cell_ref(row, VIEW_COMPARED)
     flagged_ids = [ind.id for ind in band.domain.indicators if found[ind.id].flagged]
     terms = "&".join(_flagged_id(cols, r) for r in range(band.first, band.last + 1))
-    sheet.set_row(row, 18)
+    label = f"D{band.domain.id} {band.domain.title}"
+    sheet.set_row(row, text_height(label, WIDTHS["id"] + WIDTHS["title"]))
     _view_row(sheet, fmt.cell_bold, fmt.cell, cols, row, {
-        VIEW_LABEL: f"D{band.domain.id} {band.domain.title}",
+        VIEW_LABEL: label,
         VIEW_COMPARED: (f"=COUNT({spreads})", fmt.number, _count(rated, "compared")),
         VIEW_EXACT: (_share(compared, f"COUNTIF({spreads},0)"), fmt.percent,
                      _share_value(rated, "exact")),
