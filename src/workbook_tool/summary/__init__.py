@@ -7,6 +7,7 @@ from pathlib import Path
 from ..consolidate import Consolidation
 from ..staging import recover, staged
 from .exports import (
+    AGREEMENT_CSV,
     PROBLEMS_CSV,
     RATINGS_CSV,
     RATINGS_PARQUET,
@@ -16,12 +17,14 @@ from .exports import (
 )
 from .workbook import SUMMARY_XLSX, write_summary_workbook
 
-__all__ = ["OUTPUTS", "PROBLEMS_CSV", "RATINGS_CSV", "RETURNS_CSV", "SUMMARY_XLSX",
-           "preload_exports", "recover_outputs", "write_outputs"]
+__all__ = ["AGREEMENT_CSV", "OUTPUTS", "PROBLEMS_CSV", "RATINGS_CSV", "RETURNS_CSV",
+           "SUMMARY_XLSX", "preload_exports", "recover_outputs", "write_outputs"]
 
 # Every file a consolidation may write. One that a run does not write (ratings.parquet
-# without pyarrow) is removed with the previous set, so no stale file outlives its run.
-OUTPUTS = (SUMMARY_XLSX, RATINGS_CSV, RETURNS_CSV, PROBLEMS_CSV, RATINGS_PARQUET)
+# without pyarrow, agreement.csv without team returns) is removed with the previous set, so
+# no stale file outlives its run.
+OUTPUTS = (SUMMARY_XLSX, RATINGS_CSV, RETURNS_CSV, PROBLEMS_CSV, RATINGS_PARQUET,
+           AGREEMENT_CSV)
 
 
 def recover_outputs(out: Path) -> str:

@@ -1,4 +1,5 @@
-"""Tidy exports: ratings.csv, returns.csv and problems.csv, written atomically."""
+"""Tidy exports: ratings.csv, returns.csv, problems.csv and, for team returns,
+agreement.csv, written atomically."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..agreement import median_text
 from ..consolidate import (
+    AGREEMENT_COLUMNS,
     PROBLEMS_COLUMNS,
     RATINGS_COLUMNS,
     RETURNS_COLUMNS,
     Consolidation,
+    compared,
+    has_team,
 )
 from ..files import write_csv
 from ..staging import Staging
@@ -19,6 +24,7 @@ RATINGS_CSV = "ratings.csv"
 RATINGS_PARQUET = "ratings.parquet"
 RETURNS_CSV = "returns.csv"
 PROBLEMS_CSV = "problems.csv"
+AGREEMENT_CSV = "agreement.csv"
 
 
 def ratings_rows(run: Consolidation, texts: bool = True) -> Iterator[list]:
@@ -55,10 +61,32 @@ def problems_rows(run: Consolidation) -> Iterator[list]:
         yield [p.file, p.school_id, p.sheet, p.cell, p.code, p.severity, p.message]
 
 
+def any_team(run: Consolidation) -> bool:
+    """Does any accepted return have raters (a Team ratings sheet)?"""
+    return any(has_team(row.result) for row in run.accepted)
+
+
+def agreement_rows(run: Consolidation) -> Iterator[list]:
+    """One row per indicator that 2 or more raters of an accepted return rated, in
+    AGREEMENT_COLUMNS order; flags are 1 or 0."""
+    for row in run.accepted:
+        result = row.result
+        notes = result.team.notes if result.team is not None else {}
+        for one in compared(result):
+            rated = one.stats
+            yield [row.school_id, row.school_name, result.cycle, one.indicator_id,
+                   rated.raters, one.ratings, median_text(rated.median), rated.spread,
+                   int(rated.exact), int(rated.within_one), int(rated.flagged),
+                   "" if one.agreed is None else one.agreed,
+                   notes.get(one.indicator_id, "")]
+
+
 def write_exports(run: Consolidation, staging: Staging) -> None:
     write_csv(staging.path(RATINGS_CSV), RATINGS_COLUMNS, ratings_rows(run))
     write_csv(staging.path(RETURNS_CSV), RETURNS_COLUMNS, returns_rows(run))
     write_csv(staging.path(PROBLEMS_CSV), PROBLEMS_COLUMNS, problems_rows(run))
+    if any_team(run):  # else no file, and the staging removes an earlier run's
+        write_csv(staging.path(AGREEMENT_CSV), AGREEMENT_COLUMNS, agreement_rows(run))
     if parquet_available():
         write_parquet(staging.path(RATINGS_PARQUET), ratings_rows(run))
 

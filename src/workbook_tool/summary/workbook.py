@@ -16,20 +16,24 @@ import io
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+from ..agreement import Stats
 from ..consolidate import (
     PROBLEMS_COLUMNS,
     RATINGS_COLUMNS,
     RETURNS_COLUMNS,
     STATUSES,
     Consolidation,
+    compared,
+    has_team,
 )
 from ..files import IGNORED_WHY, display_name
 from ..writer.formats import ACCENT, BAND, level_colors
 from ..xlsx import BOOK_OPTIONS as TEXT_ONLY
 from ..xlsx import SafeWorkbook
-from .exports import problems_rows, ratings_rows, returns_rows
+from .exports import any_team, problems_rows, ratings_rows, returns_rows
 from .stream import StreamedRows
 
 SUMMARY_XLSX = "district_summary.xlsx"
@@ -80,6 +84,7 @@ def write_summary_workbook(run: Consolidation, path: Path, inputs: list[str]) ->
     _heatmap(book, styles, stream, run, rows)
     _indicators(book, styles, run, rows)
     _domains(book, styles, stream, run, rows)
+    _agreement(book, styles, stream, run)
     _priorities(book, styles, stream, run, full_rows)
     _evidence(book, styles, stream, run, full_rows)
     _listing(book, styles, stream, "Returns", RETURNS_COLUMNS, len(run.rows),
@@ -358,6 +363,137 @@ def _domains(book, styles, stream: StreamedRows, run: Consolidation, rows: Rows)
                        [styles.text] * 3 + [styles.number] * 2 + [styles.decimal])
     sheet.autofilter(1, 0, 1 + count, len(headers) - 1)
     sheet.freeze_panes(2, 2)
+
+
+AGREEMENT_SHEET = "Agreement"
+AGREEMENT_NOTE = (
+    "Team returns only. An indicator is compared when at least 2 of a school's raters rated "
+    "it. Exact: every rater gave the same level. Within one: highest minus lowest level is "
+    "1 or less. Flagged: 2 levels or more apart, for the team to discuss.")
+AGREEMENT_SCHOOL_HEADERS = ("School ID", "School", "Network", "Raters who rated",
+                            "Indicators compared", "Share exact", "Share within one",
+                            "Flagged", "Flagged indicators")
+
+
+@dataclass
+class _Tally:
+    """Agreement counted over compared indicators (of a school, an indicator, the district)."""
+
+    compared: int = 0
+    exact: int = 0
+    within_one: int = 0
+    flagged: int = 0
+
+    def add(self, rated: Stats) -> None:
+        self.compared += 1
+        self.exact += rated.exact
+        self.within_one += rated.within_one
+        self.flagged += rated.flagged
+
+    def figures(self) -> list:
+        """compared, share exact, share within one (None: nothing compared), flagged."""
+        if not self.compared:
+            return [0, None, None, 0]
+        return [self.compared, self.exact / self.compared, self.within_one / self.compared,
+                self.flagged]
+
+
+def _agreement(book, styles, stream: StreamedRows, run: Consolidation) -> None:
+    """How far raters agreed: district totals, per indicator, then per school (streamed,
+    one row per team return). No sheet when no accepted return has raters."""
+    if not any_team(run):
+        return
+    sheet = book.add_worksheet(AGREEMENT_SHEET)
+    _title(sheet, styles, "Agreement: how closely each school's raters agreed", 9)
+    for col, width in enumerate([10, 40, 16, 12, 12, 12, 12, 9, 40]):
+        sheet.set_column(col, col, width)
+    sheet.write_string(1, 0, AGREEMENT_NOTE, styles.note)
+    district = _Tally()
+    by_indicator: dict[str, _Tally] = defaultdict(_Tally)
+    schools = 0
+    for row in run.accepted:
+        if has_team(row.result):
+            schools += 1
+            for one in compared(row.result):
+                district.add(one.stats)
+                by_indicator[one.indicator_id].add(one.stats)
+    row = _agreement_district(sheet, styles, schools, district, 3)
+    row = _agreement_indicators(sheet, styles, run, by_indicator, row + 1)
+    sheet.write_string(row + 1, 0, "Per school", styles.heading)
+    header = row + 2
+    for col, text in enumerate(AGREEMENT_SCHOOL_HEADERS):
+        sheet.write_string(header, col, text, styles.header)
+    sheet.set_row(header, 30)
+    networks = {s.school_id: s.network for s in run.roster}
+
+    def school_rows() -> Iterator[list]:
+        for accepted in run.accepted:
+            result = accepted.result
+            if not has_team(result):
+                continue
+            tally = _Tally()
+            flagged = []
+            for one in compared(result):
+                tally.add(one.stats)
+                if one.stats.flagged:
+                    flagged.append(one.indicator_id)
+            yield [accepted.school_id, accepted.school_name,
+                   networks.get(accepted.school_id, ""), _raters_who_rated(result),
+                   *tally.figures(), ", ".join(flagged)]
+
+    count = stream.add(sheet, header + 1, schools, len(AGREEMENT_SCHOOL_HEADERS), school_rows,
+                       [styles.text] * 3 + [styles.number] * 2 + [styles.percent] * 2
+                       + [styles.number, styles.wrap])
+    sheet.autofilter(header, 0, header + max(count, 1), len(AGREEMENT_SCHOOL_HEADERS) - 1)
+
+
+def _agreement_district(sheet, styles, schools: int, district: _Tally, row: int) -> int:
+    """The district's figures as label | value rows from `row`; returns the next free row."""
+    compared_, exact, within_one, flagged = district.figures()
+    sheet.write_string(row, 0, "District", styles.heading)
+    figures = [
+        ("Schools with raters (accepted team returns)", schools, styles.number),
+        ("Indicators compared (all schools)", compared_, styles.number),
+        ("Share exact", exact, styles.percent),
+        ("Share within one level", within_one, styles.percent),
+        ("Flagged (2 levels or more apart)", flagged, styles.number),
+    ]
+    for label, value, fmt in figures:
+        row += 1
+        sheet.merge_range(row, 0, row, 1, "", styles.text)
+        sheet.write_string(row, 0, label, styles.text)
+        if value is not None:
+            sheet.write_number(row, 2, value, fmt)
+    return row + 1
+
+
+def _agreement_indicators(sheet, styles, run: Consolidation,
+                          by_indicator: dict[str, _Tally], row: int) -> int:
+    """Per indicator across schools, in rubric order from `row`; returns the next free row."""
+    sheet.write_string(row, 0, "Per indicator (across schools)", styles.heading)
+    row += 1
+    headers = ["ID", "Indicator", "Schools compared", "Share exact", "Share within one",
+               "Flagged"]
+    for col, text in enumerate(headers):
+        sheet.write_string(row, col, text, styles.header)
+    sheet.set_row(row, 30)
+    formats = [styles.number, styles.percent, styles.percent, styles.number]
+    for ind in run.rubric.indicators:
+        row += 1
+        sheet.write_string(row, 0, ind.id, styles.text)
+        sheet.write_string(row, 1, ind.title, styles.text)
+        for col, (value, fmt) in enumerate(
+                zip(by_indicator[ind.id].figures(), formats, strict=True), start=2):
+            if value is not None:
+                sheet.write_number(row, col, value, fmt)
+    return row + 1
+
+
+def _raters_who_rated(result) -> int:
+    """Raters of a team return who rated at least one indicator."""
+    team = result.team
+    return sum(1 for k in range(team.raters)
+               if any(levels[k] is not None for levels in team.levels.values()))
 
 
 def _priorities(book, styles, stream: StreamedRows, run: Consolidation, rows: Rows) -> None:
