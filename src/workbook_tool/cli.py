@@ -314,7 +314,7 @@ def _flagged(result) -> list:
     """The indicators whose raters are 2 levels or more apart (none without raters)."""
     from .consolidate import compared
 
-    return [one for one in compared(result) if one.stats.flagged]
+    return [one for one in compared(result) if one.figures.flagged]
 
 
 def _discuss(result) -> str:
@@ -323,7 +323,8 @@ def _discuss(result) -> str:
         return ""
     flagged = _flagged(result)
     if flagged:
-        listed = ", ".join(f"{one.indicator_id} (ratings {one.ratings})" for one in flagged)
+        listed = ", ".join(f"{one.indicator_id} (ratings {one.figures.ratings})"
+                           for one in flagged)
         return f"{result.file}: Discuss before sending: {listed}."
     from .consolidate import compared
 

@@ -6,6 +6,7 @@ many returns there are; only the small ReturnResults come back.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import pickle
@@ -18,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 
-from .agreement import Stats, stats
+from .agreement import median_text, stats
 from .files import Discovery, Source
 from .problems import ERROR, NothingDone, Problem
 from .reader import Limits, read_file
@@ -205,16 +206,24 @@ def _share_strings(result: ReturnResult, spill: TextSpill | None = None) -> Retu
     return result
 
 
-# Rater level tuples repeat across returns ((3, 3, 2) ...): one copy of each is held.
+# Rater level tuples repeat across returns ((3, 3, 2) ...): one copy of each is held. The
+# cap bounds what the process keeps after a run (8 raters of 4 levels make 390,625 tuples).
 _LEVEL_TUPLES: dict[tuple, tuple] = {}
+_SHARED_AT_MOST = 20_000
 
 
 def _shared_team(team: TeamRatings) -> TeamRatings:
     """The same ratings, their ids interned and level tuples shared: every unpickled result
     brings its own copies, a few MB per thousand team returns."""
-    levels = {sys.intern(ind_id): _LEVEL_TUPLES.setdefault(levels, levels)
+    levels = {sys.intern(ind_id): _shared_levels(levels)
               for ind_id, levels in team.levels.items()}
     return TeamRatings(team.names, levels, team.notes)
+
+
+def _shared_levels(levels: tuple) -> tuple:
+    if len(_LEVEL_TUPLES) < _SHARED_AT_MOST:
+        return _LEVEL_TUPLES.setdefault(levels, levels)
+    return _LEVEL_TUPLES.get(levels, levels)
 
 
 class TextSpill:
@@ -479,19 +488,36 @@ def _copies_and_conflicts(school_id: str, group: list[ReturnResult], status: dic
 # -- team agreement -----------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Figures:
+    """How far the raters agree on one indicator, as agreement.csv, the Agreement sheet and
+    `check` give it (see agreement.Stats)."""
+
+    ratings: str  # rater 1..N's levels joined by ';', empty for one who did not rate: `2;;4`
+    raters: int  # how many rated
+    median: str  # agreement.median_text: `2`, `2.5`
+    spread: int | None  # None when fewer than 2 rated
+    exact: bool
+    within_one: bool
+    flagged: bool
+
+
+@functools.lru_cache(maxsize=20_000)
+def figures(levels: tuple[int | None, ...]) -> Figures:
+    """The figures of rater 1..N's levels (None: not rated). Teams give the same few level
+    tuples again and again: each is worked out once, not once per school and indicator."""
+    rated = stats(levels)
+    return Figures(";".join("" if level is None else str(level) for level in levels),
+                   rated.raters, median_text(rated.median), rated.spread, rated.exact,
+                   rated.within_one, rated.flagged)
+
+
+@dataclass(frozen=True)
 class Compared:
     """One indicator of a team return that at least two raters rated."""
 
     indicator_id: str
-    levels: tuple[int | None, ...]  # rater 1..N's levels, None where a rater did not rate
-    stats: Stats
+    figures: Figures
     agreed: int | None  # the team's agreed level, None where unrated
-
-    @property
-    def ratings(self) -> str:
-        """The raters' levels in rater order joined by ';', empty for one who did not
-        rate: `2;;4`."""
-        return ";".join("" if level is None else str(level) for level in self.levels)
 
 
 def has_team(result: ReturnResult | None) -> bool:
@@ -508,7 +534,6 @@ def compared(result: ReturnResult) -> Iterator[Compared]:
     agreed = ((r[0], r[1]) for r in held) if held is not None else (
         (a.indicator_id, a.level) for a in answers)
     for indicator_id, level in agreed:
-        levels = team.of(indicator_id)
-        rated = stats(levels)
-        if rated.compared:
-            yield Compared(indicator_id, levels, rated, level)
+        found = figures(team.of(indicator_id))
+        if found.spread is not None:
+            yield Compared(indicator_id, found, level)

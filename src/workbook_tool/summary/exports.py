@@ -7,7 +7,6 @@ import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..agreement import median_text
 from ..consolidate import (
     AGREEMENT_COLUMNS,
     PROBLEMS_COLUMNS,
@@ -73,10 +72,10 @@ def agreement_rows(run: Consolidation) -> Iterator[list]:
         result = row.result
         notes = result.team.notes if result.team is not None else {}
         for one in compared(result):
-            rated = one.stats
+            found = one.figures
             yield [row.school_id, row.school_name, result.cycle, one.indicator_id,
-                   rated.raters, one.ratings, median_text(rated.median), rated.spread,
-                   int(rated.exact), int(rated.within_one), int(rated.flagged),
+                   found.raters, found.ratings, found.median, found.spread,
+                   int(found.exact), int(found.within_one), int(found.flagged),
                    "" if one.agreed is None else one.agreed,
                    notes.get(one.indicator_id, "")]
 

@@ -19,13 +19,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..agreement import Stats
 from ..consolidate import (
     PROBLEMS_COLUMNS,
     RATINGS_COLUMNS,
     RETURNS_COLUMNS,
     STATUSES,
     Consolidation,
+    Figures,
     compared,
     has_team,
 )
@@ -384,7 +384,7 @@ class _Tally:
     within_one: int = 0
     flagged: int = 0
 
-    def add(self, rated: Stats) -> None:
+    def add(self, rated: Figures) -> None:
         self.compared += 1
         self.exact += rated.exact
         self.within_one += rated.within_one
@@ -415,8 +415,8 @@ def _agreement(book, styles, stream: StreamedRows, run: Consolidation) -> None:
         if has_team(row.result):
             schools += 1
             for one in compared(row.result):
-                district.add(one.stats)
-                by_indicator[one.indicator_id].add(one.stats)
+                district.add(one.figures)
+                by_indicator[one.indicator_id].add(one.figures)
     row = _agreement_district(sheet, styles, schools, district, 3)
     row = _agreement_indicators(sheet, styles, run, by_indicator, row + 1)
     sheet.write_string(row + 1, 0, "Per school", styles.heading)
@@ -434,8 +434,8 @@ def _agreement(book, styles, stream: StreamedRows, run: Consolidation) -> None:
             tally = _Tally()
             flagged = []
             for one in compared(result):
-                tally.add(one.stats)
-                if one.stats.flagged:
+                tally.add(one.figures)
+                if one.figures.flagged:
                     flagged.append(one.indicator_id)
             yield [accepted.school_id, accepted.school_name,
                    networks.get(accepted.school_id, ""), _raters_who_rated(result),
