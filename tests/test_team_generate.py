@@ -42,6 +42,15 @@ def _name(book, name: str) -> str:
     return book.defined_names[name].attr_text
 
 
+def _cell(book, name: str):
+    sheet, ref = next(book.defined_names[name].destinations)
+    return book[sheet][ref.replace("$", "")]
+
+
+def _value(book, name: str):
+    return _cell(book, name).value
+
+
 # -- names and places -------------------------------------------------------------------
 
 def test_team_sheet_sits_after_the_domain_sheets(small_team):
@@ -330,6 +339,27 @@ def test_stamped_team_workbooks_equal_built_ones(rubric, raters):
             warnings.simplefilter("ignore")
             assert stamper.workbook(school) == build_workbook(rubric, school, issue), school
     assert stamper.templates  # the template path was taken, not only the fallback
+
+
+def test_stamped_prefilled_team_workbooks_equal_built_ones(small_rubric):
+    team = TeamRatings(("Ana", "Ben"), {"1.1": (1, 3), "2.2": (None, 2)}, {"1.1": "Why"})
+    issue = Issue("2026-27", raters=2)
+    stamper = Stamper(small_rubric, issue, team=team)
+    for school in STAMP_SCHOOLS[:2]:
+        built = build_workbook(small_rubric, school, issue, team=team)
+        assert stamper.workbook(school) == built, school
+    book = _open(built)
+    assert _value(book, "rater_2_1_1") == "Strong Practice"
+    assert _value(book, "agreement_note_1_1") == "Why"
+    assert stamper.templates
+
+
+def test_completed_by_is_prefilled_as_text(small_rubric):
+    data = build_workbook(small_rubric, SCHOOL, Issue("2026-27"), completed_by="=Ana Ruiz")
+    book = _open(data)
+    cell = _cell(book, "completed_by")
+    assert (cell.value, cell.data_type, cell.number_format) == ("=Ana Ruiz", "s", "@")
+    assert _value(_open(build_workbook(small_rubric, SCHOOL, "x")), "completed_by") is None
 
 
 def test_generate_writes_team_workbooks(small_rubric, tmp_path):

@@ -40,13 +40,16 @@ def build_workbook(
     password: str | None = None,
     *,
     team: TeamRatings | None = None,
+    completed_by: str = "",
 ) -> bytes:
     """The .xlsx bytes of one school's workbook, optionally pre-filled with `answers`.
 
     With raters (`issue.raters`, or `team.raters` when a team is given) it has a Team
     ratings sheet; `team` pre-fills its rater names, rater levels and agreement notes.
+    `completed_by` pre-fills the "Completed by" cell.
     """
-    return build_book(rubric, school, issue, domain_ids, answers, password, team=team)[0]
+    return build_book(rubric, school, issue, domain_ids, answers, password, team=team,
+                      completed_by=completed_by)[0]
 
 
 def header_text(rubric: Rubric, school: School, issue: Issue) -> str:
@@ -63,6 +66,7 @@ def build_book(
     password: str | None = None,
     *,
     team: TeamRatings | None = None,
+    completed_by: str = "",
     header: str | None = None,
     subtitle_height: float | None = None,
 ) -> tuple[bytes, SafeWorkbook]:
@@ -92,7 +96,8 @@ def build_book(
     names = [layout.domain_sheet_name(d) for d in domains]
     total = sum(len(d.indicators) for d in domains)
     progress_row, progress_col = write_start_sheet(
-        book, fmt, rubric, school, issue, names, total, header, password, subtitle_height
+        book, fmt, rubric, school, issue, names, total, header, password, subtitle_height,
+        completed_by,
     )
     start = book.get_worksheet_by_name(layout.START_SHEET)
     sheets = [

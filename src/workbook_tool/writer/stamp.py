@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.xmlwriter import XMLwriter
 
-from ..reader.model import Answer
+from ..reader.model import Answer, TeamRatings
 from ..roster import School
 from ..rubric import Rubric
 from . import Issue, build_book, build_workbook, document_properties, header_text
@@ -185,7 +185,7 @@ class Stamper:
     `answers`, when given, pre-fill every school's workbook with the same answers (test
     data and benchmarks); generate() leaves them empty. With `issue.raters` every workbook
     gets the Team ratings sheet, which holds no school value, so it is stamped like the
-    rest; a team workbook prefilled with raters' ratings is built with build_workbook.
+    rest; `team`, when given, pre-fills the same raters' ratings into every workbook.
     """
 
     rubric: Rubric
@@ -193,6 +193,7 @@ class Stamper:
     domain_ids: list[str] | None = None
     password: str | None = None
     answers: dict[str, Answer] | None = None
+    team: TeamRatings | None = None
     templates: dict[tuple[bool, float], _Template] = field(default_factory=dict)
     broken: str = ""  # why templates cannot be used (then every school is built)
 
@@ -205,7 +206,7 @@ class Stamper:
         password)."""
         if self.fallback_reason(school):
             return build_workbook(self.rubric, school, self.issue, self.domain_ids,
-                                  self.answers, self.password)
+                                  self.answers, self.password, team=self.team)
         template = self.templates[self._key(school)]
         news = [f.encode("utf-8") for f in _fragments(
             self.rubric, school, header_text(self.rubric, school, self.issue), self.issue)]
@@ -270,7 +271,8 @@ class Stamper:
         token = School(TOKEN_ID, TOKEN_NAME, TOKEN_NETWORK if has_network else "",
                        f"{MARK}Contact", f"{MARK}Email")
         blob, book = build_book(self.rubric, token, self.issue, self.domain_ids,
-                                self.answers, self.password, header=TOKEN_HEADER,
+                                self.answers, self.password, team=self.team,
+                                header=TOKEN_HEADER,
                                 subtitle_height=height)
         fragments = [f.encode("utf-8")
                      for f in _fragments(self.rubric, token, TOKEN_HEADER, self.issue)]

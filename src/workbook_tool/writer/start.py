@@ -31,7 +31,8 @@ class Issue:
 def write_start_sheet(book: Workbook, fmt: Formats, rubric: Rubric, school: School, issue: Issue,
                       sheet_names: list[str], total: int, header_text: str,
                       password: str | None,
-                      subtitle_height: float | None = None) -> tuple[int, int]:
+                      subtitle_height: float | None = None,
+                      completed_by: str = "") -> tuple[int, int]:
     """Write the sheet; return the (row, col) of the progress cell for the Summary to fill."""
     sheet = book.add_worksheet(layout.START_SHEET)
     sheet.set_column(0, 0, LABEL_WIDTH)
@@ -66,6 +67,8 @@ def write_start_sheet(book: Workbook, fmt: Formats, rubric: Rubric, school: Scho
     # Who filled it in: `workbook-tool team` names each rater after it.
     sheet.write_string(row, 0, layout.COMPLETED_BY_LABEL, fmt.cell_bold)
     sheet.merge_range(row, 1, row, 3, "", fmt.input)
+    if completed_by:
+        sheet.write_string(row, 1, completed_by, fmt.input)
     ref = layout.cell_ref(row, 1, absolute=True)
     book.define_name(layout.COMPLETED_BY, f"={layout.quote_sheet(layout.START_SHEET)}!{ref}")
     row += 1
