@@ -33,3 +33,33 @@ def test_demo_statuses_and_files_not_read(tmp_path):
     texts = {str(c.value) for row in overview.iter_rows() for c in row if c.value is not None}
     assert any(t.endswith("notes from the schools.txt") for t in texts)
     assert any(t.endswith("~$101_lincoln-high-school.xlsx") for t in texts)
+
+
+def test_demo_has_a_school_rating_as_a_team(tmp_path):
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "School 103 rated as a team of 3" in result.output
+    members = sorted(p.name for p in (out / "team" / "members").iterdir())
+    assert members == ["103_aisha.xlsx", "103_james.xlsx", "103_maria.xlsx"]
+    gathered = openpyxl.load_workbook(out / "team" / "103_team.xlsx")
+    names = [gathered.defined_names[f"rater_name_{k}"] for k in (1, 2, 3)]
+    shown = []
+    for name in names:
+        sheet, ref = next(name.destinations)
+        shown.append(gathered[sheet][ref.replace("$", "")].value)
+    assert shown == ["Maria Lopez", "James Chen", "Aisha Patel"]
+
+    with open(out / "summary" / "agreement.csv", encoding="utf-8", newline="") as f:
+        rows = {r["indicator_id"]: r for r in csv.DictReader(f)}
+    assert len(rows) == 28 and {r["school_id"] for r in rows.values()} == {"103"}
+    flagged = [i for i, r in rows.items() if r["flagged"] == "1"]
+    assert flagged == ["1.3"]
+    assert (rows["1.3"]["ratings"], rows["1.3"]["median"], rows["1.3"]["agreed_level"]) == \
+        ("1;3;2", "2", "2")
+    assert (rows["2.1"]["ratings"], rows["2.1"]["agreed_level"]) == ("2;2;2", "3")
+    assert rows["2.1"]["agreement_note"].startswith("The raters had not seen the spring")
+    with open(out / "summary" / "problems.csv", encoding="utf-8", newline="") as f:
+        assert not [r for r in csv.DictReader(f) if r["school_id"] == "103"]
+    summary = openpyxl.load_workbook(out / "summary" / "district_summary.xlsx")
+    assert "Agreement" in summary.sheetnames

@@ -3,8 +3,11 @@
 Site teams are simulated with the generator's own pre-fill (the same code that writes every
 workbook), so the demo exercises the product, not a toy: plausible, deterministic ratings,
 evidence and next steps; some schools ahead, some behind; one return with a typed rating the
-dropdown would have refused; one school that never returns; and a returns folder as messy as
-a real one (a lock file, a note, a zip holding a copy of a return).
+dropdown would have refused; one school that never returns; a returns folder as messy as
+a real one (a lock file, a note, a zip holding a copy of a return); and one school that rates
+as a team: three members rate on their own, `workbook-tool team` gathers them, and the team's
+agreed return (one indicator flagged and discussed, one agreed rating outside the raters'
+range with a note) goes in with the others.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from pathlib import Path
 
 from .generate import file_names, generate
 from .pipeline import run_consolidation
-from .reader.model import Answer
+from .reader.model import Answer, TeamRatings
 from .roster import School, load_roster
 from .rubric import Indicator, Rubric, load_rubric
+from .team import gather
 from .writer import Issue, build_workbook
 
 CYCLE = "2026-27"
@@ -93,18 +97,79 @@ def _scripted_mistakes(rubric: Rubric, school: School, answers: dict[str, Answer
 
 
 def write_returns(rubric: Rubric, schools: list[School], folder: Path) -> list[Path]:
-    """The filled workbooks the sample site teams send back."""
+    """The filled workbooks the sample site teams send back (the team school's is written
+    by `team_return`)."""
     folder.mkdir(parents=True, exist_ok=True)
     names = file_names(schools)
     paths = []
     for school in schools:
-        if school.school_id == NEVER_RETURNED:
+        if school.school_id in (NEVER_RETURNED, TEAM_SCHOOL):
             continue
         path = folder / names[school.school_id]
         path.write_bytes(build_workbook(rubric, school, ISSUE,
                                         answers=simulated_answers(rubric, school)))
         paths.append(path)
     return paths
+
+
+# -- one school rates as a team ----------------------------------------------------------
+
+TEAM_SCHOOL = "103"
+TEAM_MEMBERS = ("Maria Lopez", "James Chen", "Aisha Patel")
+FLAGGED = ("1.3", (1, 3, 2))  # two levels apart: the team discusses it first
+OUTSIDE = ("2.1", (2, 2, 2), 3)  # the team agrees one level higher than every rater, and why
+OUTSIDE_NOTE = ("The raters had not seen the spring advisory-board survey; after reviewing it "
+                "together the team agreed Advancing.")
+
+
+def member_levels(rubric: Rubric, agreed: dict[str, Answer]) -> dict[str, tuple]:
+    """Each member's own level per indicator: near the agreed one, at most a level apart,
+    except the scripted flagged and outside-range indicators."""
+    rng = random.Random(f"{rubric.fingerprint}:team:{TEAM_SCHOOL}")
+    top = len(rubric.levels)
+    levels = {}
+    for ind_id, answer in agreed.items():
+        base = answer.level
+        step = rng.choice((-1, 1))
+        other = base + step if 1 <= base + step <= top else base - step
+        own = [base] + [rng.choice((base, base, other)) for _ in TEAM_MEMBERS[1:]]
+        rng.shuffle(own)  # someone gave the agreed level: it is inside the raters' range
+        levels[ind_id] = tuple(own)
+    levels[FLAGGED[0]] = FLAGGED[1]
+    levels[OUTSIDE[0]] = OUTSIDE[1]
+    return levels
+
+
+def team_school(rubric: Rubric, schools: list[School], out: Path, returns: Path) -> Path:
+    """The team school's three members' own workbooks, the team workbook `workbook-tool
+    team` gathers from them (before the meeting), and the agreed return (after it)."""
+    school = next(s for s in schools if s.school_id == TEAM_SCHOOL)
+    agreed = simulated_answers(rubric, school)
+    agreed[FLAGGED[0]] = _relevel(rubric, agreed[FLAGGED[0]], 2)
+    agreed[OUTSIDE[0]] = _relevel(rubric, agreed[OUTSIDE[0]], OUTSIDE[2])
+    levels = member_levels(rubric, agreed)
+    members = out / "team" / "members"
+    shutil.rmtree(out / "team", ignore_errors=True)
+    members.mkdir(parents=True)
+    paths = []
+    for k, name in enumerate(TEAM_MEMBERS):
+        own = {ind_id: _relevel(rubric, answer, levels[ind_id][k], keep_texts=k == 0)
+               for ind_id, answer in agreed.items()}
+        path = members / f"{TEAM_SCHOOL}_{name.split()[0].lower()}.xlsx"
+        path.write_bytes(build_workbook(rubric, school, ISSUE, answers=own, completed_by=name))
+        paths.append(str(path))
+    gather(paths, rubric, out / "team" / f"{TEAM_SCHOOL}_team.xlsx")
+    team = TeamRatings(TEAM_MEMBERS, levels, {OUTSIDE[0]: OUTSIDE_NOTE})
+    path = returns / f"{file_names([school])[school.school_id][:-5]}_team.xlsx"
+    path.write_bytes(build_workbook(rubric, school, ISSUE, answers=agreed, team=team,
+                                    completed_by=", ".join(TEAM_MEMBERS)))
+    return path
+
+
+def _relevel(rubric: Rubric, answer: Answer, level: int, keep_texts: bool = True) -> Answer:
+    evidence, next_steps = (answer.evidence, answer.next_steps) if keep_texts else ("", "")
+    return Answer(answer.indicator_id, level, rubric.levels[level - 1].label, evidence,
+                  next_steps, answer.priority if keep_texts else "")
 
 
 RESENT = "107"  # sends its return again inside a zip: the copy is a duplicate
@@ -142,14 +207,19 @@ def run_demo(out: Path, quiet: bool = False) -> str:
         shutil.rmtree(out / sub, ignore_errors=True)
     generated = generate(rubric, schools, out / "workbooks", ISSUE, jobs=1)
     returns = write_returns(rubric, schools, out / "returns")
+    team_path = team_school(rubric, schools, out, out / "returns")
     messy_mailbox(out / "returns", returns, schools)
     report = run_consolidation(rubric, schools, [str(out / "returns")], out / "summary", CYCLE,
                                jobs=1, quiet=True)
     lines = [
         f"Generated {len(generated)} workbooks in {out / 'workbooks'} (manifest.csv beside them).",
-        f"Simulated {len(returns)} site teams filling them in {out / 'returns'} "
+        f"Simulated {len(returns) + 1} site teams filling them in {out / 'returns'} "
         f"(school {NEVER_RETURNED} never returned; school {RESENT} sent its return again in a "
         "zip; the folder also holds a lock file and a note).",
+        f"School {TEAM_SCHOOL} rated as a team of {len(TEAM_MEMBERS)}: their own workbooks are "
+        f"in {out / 'team' / 'members'}, `workbook-tool team` gathered them into "
+        f"{out / 'team' / (TEAM_SCHOOL + '_team.xlsx')} ({FLAGGED[0]} flagged to discuss), "
+        f"and the team's agreed return is {team_path.name}.",
         "",
         returns_table(report),
         "",
