@@ -8,10 +8,12 @@ import openpyxl
 import pytest
 
 from returns_kit import (
+    SCHOOL,
     answer,
     consolidate_cli,
     csv_rows,
     make_return,
+    members,
     read,
     set_named_value,
     small_rubric,
@@ -130,6 +132,49 @@ def test_formula_cells_follow_cells_and_rows_without_a_reference():
 def test_formula_cells_of_a_row_of_empty_formula_cells():
     xml = b'<sheetData><row r="1"><c r="A1"><f>1</f></c><c r="B1"><f>2</f></c></row></sheetData>'
     assert values.formula_cells(xml) == {(0, 0), (0, 1)}
+
+
+# Every cell with its r=: scanned without the parser. Self-closing cells, a shared formula
+# (<f .../> with no text), an inline string holding "<f" as text, a formula in the last
+# cell of a row and of the sheet, lower-case column letters, and an extLst after the data.
+SCANNED = (b'<worksheet><sheetData>'
+           b'<row r="1" spans="1:4"><c r="A1" s="1"/><c r="B1" t="s"><v>0</v></c>'
+           b'<c r="C1"><f t="shared" ref="C1:C2" si="0">A1</f><v>1</v></c>'
+           b'<c r="D1"><f>1</f></c></row>'
+           b'<row r="2"><c r="A2" t="inlineStr"><is><t>&lt;f&gt;x</t></is></c>'
+           b'<c r="c2"><f t="shared" si="0"/><v>2</v></c><c r="D2"/></row>'
+           b'<row r="4"><c r="B4"><v>3</v></c><c r="AB4"><f>B4</f><v>3</v></c></row>'
+           b'</sheetData><extLst><ext><f>not a cell</f></ext></extLst></worksheet>')
+
+
+def test_scanned_formula_cells_are_the_walked_ones():
+    assert values._plain_cells(SCANNED)
+    expected = {(0, 2), (0, 3), (1, 2), (3, 27)}
+    assert values.formula_cells(SCANNED) == expected
+    walked = {(r, c) for r, c, f in values._walk(SCANNED, formulas=True) if f}
+    assert walked == expected
+
+
+@pytest.mark.parametrize("xml", [
+    WALKED,  # cells without r=
+    b'<sheetData><row r="1"><x:c r="A1"><x:f>1</x:f></x:c></row></sheetData>',  # prefixed
+    b'<sheetData><row r="1"><c r="A1"><is><t><![CDATA[<c r="B1"><f>]]></t></is></c>'
+    b'</row></sheetData>',  # CDATA could hide markup
+    b'<sheetData><row r="1"><c s="1" r="A1"><f>1</f></c></row></sheetData>',  # r= not first
+])
+def test_unusual_xml_is_walked_by_the_parser(xml):
+    assert not values._plain_cells(xml)
+
+
+def test_a_generated_team_sheet_scans_as_it_walks(small_rubric):
+    from workbook_tool.writer import Issue, build_workbook
+
+    data = build_workbook(small_rubric, SCHOOL, Issue("2026-27", raters=3))
+    xml = members(data)["xl/worksheets/sheet4.xml"]
+    assert b"<f>" in xml and values._plain_cells(xml)
+    walked = {(r, c) for r, c, f in values._walk(xml, formulas=True) if f}
+    assert values._scanned_formula_cells(xml) == walked
+    assert (6, 5) in walked  # F7: rater 1.1's median
 
 
 def test_grid_bound_walks_cells_without_a_reference():

