@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 from workbook_tool import layout
-from workbook_tool.demo import run_demo
+from workbook_tool.demo import TEAM_SCHOOL, run_demo
 from workbook_tool.reader.model import Answer
 from workbook_tool.roster import School
 from workbook_tool.rubric import load_rubric
@@ -228,6 +228,12 @@ def main(argv: list[str] | None = None) -> int:
         summary = Path(tmp) / "demo" / "summary" / "district_summary.xlsx"
         print(render_page(summary, args.out / "district-summary.png", find="Returns by status",
                           width=args.width, renderer=renderer))
+        team = next((Path(tmp) / "demo" / "returns").glob(f"{TEAM_SCHOOL}_*_team.xlsx"))
+        print(render_page(team, args.out / "team-ratings.png", find="Team ratings:",
+                          width=args.width, renderer=renderer))
+        if (Path(tmp) / "demo" / "summary" / "agreement.csv").exists():
+            print(render_page(summary, args.out / "agreement.png", find="Agreement",
+                              width=args.width, renderer=renderer))
     return 0
 
 

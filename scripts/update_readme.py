@@ -18,7 +18,8 @@ from workbook_tool.cli import main
 from workbook_tool.problems import CODES
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-COMMANDS = ["", "rubric check", "rubric show", "generate", "check", "consolidate", "demo"]
+COMMANDS = ["", "rubric check", "rubric show", "generate", "check", "team", "consolidate",
+            "demo"]
 WIDTH = 90
 
 

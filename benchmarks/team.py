@@ -1,0 +1,152 @@
+"""Benchmark: team rating against plain workbooks, in the same run on the same machine.
+
+    python benchmarks/team.py [--n 1000] [--raters 5] [--jobs N]
+
+Four stages, each in its own process (so its peak memory is its own), plain then team:
+generate N blank workbooks (`generate`, as `workbook-tool generate [--raters R]` does), and
+consolidate N filled returns (written first by stamping prefilled answers, and for the team
+case R raters' ratings and notes, outside the timing). The figure the issue asks for is the
+ratio team / plain of each; the target is 1.5 or less. Results go to
+benchmarks/results/<date>-<host>-team.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import PeakMemory, _stage_result, answer_set, machine, schools, write_roster
+
+from workbook_tool.files import write_atomic
+from workbook_tool.generate import default_jobs, file_names, generate
+from workbook_tool.reader.model import TeamRatings
+from workbook_tool.roster import load_roster
+from workbook_tool.rubric import Rubric, load_rubric
+from workbook_tool.writer import Issue
+from workbook_tool.writer.stamp import Stamper
+
+HERE = Path(__file__).parent
+CYCLE = "2026-27"
+SETS = 16  # distinct filled returns, stamped round-robin over the schools
+
+
+def team_set(rubric: Rubric, k: int, raters: int) -> TeamRatings:
+    """Raters' ratings near each other, a few indicators flagged, a few notes."""
+    rng = random.Random(f"team-{k}")
+    levels = {}
+    for ind in rubric.indicators:
+        base = rng.randint(1, len(rubric.levels))
+        levels[ind.id] = tuple(rng.choice([None, base, base, base, max(1, base - 2)])
+                               for _ in range(raters))
+    notes = {ind.id: "Agreed after reviewing the evidence together." for ind in
+             rubric.indicators if rng.random() < 0.2}
+    names = tuple(f"Member {i + 1}" for i in range(raters))
+    return TeamRatings(names, levels, notes)
+
+
+def stage_generate(n: int, root: Path, jobs: int, raters: int) -> dict:
+    rubric = load_rubric()
+    roster = schools(n)
+    with PeakMemory() as peak:
+        start = time.perf_counter()
+        generate(rubric, roster, root / f"blank-{raters}", Issue(CYCLE, raters=raters),
+                 jobs=jobs)
+        seconds = time.perf_counter() - start
+    return _stage_result(seconds, n, peak, jobs)
+
+
+def fill(n: int, root: Path, raters: int) -> Path:
+    rubric = load_rubric()
+    roster = schools(n)
+    write_roster(root / "roster.csv", roster)
+    issue = Issue(CYCLE, raters=raters)
+    stampers = [Stamper(rubric, issue, answers=answer_set(rubric, k),
+                        team=team_set(rubric, k, raters) if raters else None)
+                for k in range(SETS)]
+    folder = root / f"returns-{raters}"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = file_names(roster)
+    for i, school in enumerate(roster):
+        write_atomic(folder / names[school.school_id], stampers[i % SETS].workbook(school))
+    return folder
+
+
+def stage_consolidate(n: int, root: Path, jobs: int, raters: int) -> dict:
+    from workbook_tool.pipeline import run_consolidation
+
+    folder = fill(n, root, raters)
+    rubric = load_rubric()
+    roster = load_roster(root / "roster.csv")
+    with PeakMemory() as peak:
+        start = time.perf_counter()
+        report = run_consolidation(rubric, roster, [str(folder)], root / f"out-{raters}",
+                                   jobs=jobs)
+        seconds = time.perf_counter() - start
+    counts = {k: v for k, v in report.run.counts().items() if v}
+    return _stage_result(seconds, n, peak, jobs, counts=counts)
+
+
+STAGES = {"generate": stage_generate, "consolidate": stage_consolidate}
+
+
+def run_stage(name: str, n: int, root: Path, jobs: int, raters: int) -> dict:
+    cmd = [sys.executable, __file__, "--stage", name, "--n", str(n), "--root", str(root),
+           "--jobs", str(jobs), "--raters", str(raters)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"stage {name} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--raters", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=default_jobs())
+    parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
+    parser.add_argument("--root", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:
+        print(json.dumps(STAGES[args.stage](args.n, Path(args.root), args.jobs, args.raters)))
+        return
+    root = Path(tempfile.mkdtemp(prefix="wbt-team-bench-", dir="/tmp"))
+    rows = {}
+    try:
+        for name in ("generate", "consolidate"):
+            for raters in (0, args.raters):
+                print(f"{name}, raters={raters} ...", file=sys.stderr, flush=True)
+                rows[f"{name}-{raters}"] = run_stage(name, args.n, root, args.jobs, raters)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    lines = [f"N={args.n}, jobs={args.jobs}",
+             f"{'stage':<28}{'wall s':>9}{'per s':>9}{'peak MB':>9}"]
+    ratios = {}
+    for name in ("generate", "consolidate"):
+        plain, team = rows[f"{name}-0"], rows[f"{name}-{args.raters}"]
+        for label, row in (("plain", plain), (f"{args.raters} raters", team)):
+            lines.append(f"{name + ' ' + label:<28}{row['seconds']:>9.2f}"
+                         f"{row['per_second']:>9.1f}{row['peak_mb_sampled']:>9.1f}")
+        ratios[name] = round(team["seconds"] / plain["seconds"], 2)
+        lines.append(f"{'':<4}{name}: team / plain = {ratios[name]} (target 1.5 or less)")
+    text = "\n".join(lines)
+    print(text)
+    stamp = dt.datetime.now().strftime("%Y-%m-%d")
+    out = HERE / "results" / f"{stamp}-{socket.gethostname()}-team.json"
+    out.write_text(json.dumps({"date": dt.datetime.now().isoformat(timespec="seconds"),
+                               "machine": machine(), "n": args.n, "raters": args.raters,
+                               "stages": rows, "ratios": ratios, "table": text},
+                              indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
