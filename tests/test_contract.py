@@ -207,7 +207,7 @@ def test_json_documents_have_the_documented_keys(tmp_path):
     checked = CliRunner().invoke(main, ["check", str(one), "--json"])
     (report,) = json.loads(checked.stdout)["files"]
     fixed = ["file", "sha256", "school_id", "school_name", "cycle", "ok", "rated", "total",
-             "errors", "warnings", "problems"]
+             "errors", "warnings", "problems", "flagged"]
     assert list(report) == fixed
     documented = bullet(section("### `workbook-tool check"), "`--json`")
     assert [k for k in json_keys(documented) if k in fixed] == fixed
