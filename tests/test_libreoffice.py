@@ -197,7 +197,8 @@ def test_libreoffice_sees_names_validations_and_metadata(lo_profile, generated, 
     assert sheets[layout.DATA_SHEET]["visible"] is False
     assert all(s["protected"] for s in seen["sheets"])
     props = seen["properties"]
-    assert props["workbook_tool_format"] == {"value": 1, "python_type": "int"}
+    assert props["workbook_tool_format"] == {"value": 2, "python_type": "int"}
+    assert props["raters"] == {"value": 0, "python_type": "int"}
     assert props["rubric_fingerprint"]["value"] == rubric.fingerprint
     assert seen["data_sheet"]["rubric_fingerprint"]["string"] == rubric.fingerprint
 
