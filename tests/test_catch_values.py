@@ -177,6 +177,20 @@ def test_a_generated_team_sheet_scans_as_it_walks(small_rubric):
     assert (6, 5) in walked  # F7: rater 1.1's median
 
 
+@pytest.mark.parametrize("xml", [
+    # a formula after the value (not the schema's order): only the walk places it
+    b'<sheetData><row r="1"><c r="A1"><v>1</v><f>1</f></c><c r="B1"><f>2</f></c></row>'
+    b'</sheetData>',
+    # a formula tag outside any cell
+    b'<worksheet><sheetData><row r="1"><c r="A1"/><c r="B1"><f>2</f></c></row></sheetData>'
+    b'<extLst><f>x</f></extLst></worksheet>',
+])
+def test_a_formula_the_scan_cannot_place_is_walked(xml):
+    assert values._plain_cells(xml) and values._scanned_formula_cells(xml) is None
+    walked = {(r, c) for r, c, f in values._walk(xml, formulas=True) if f}
+    assert values.formula_cells(xml) == walked
+
+
 def test_grid_bound_walks_cells_without_a_reference():
     assert values.grid_bound(WALKED) == 7 * 6  # up to row 7, column F
 

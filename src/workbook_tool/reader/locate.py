@@ -46,6 +46,10 @@ class Book:
     # casefolded name -> every other formula text it was also defined as (a name defined
     # twice is ambiguous: Excel refuses to open such a file, other programs pick one)
     redefined: dict[str, list[str]] = field(default_factory=dict)
+    # What resolve() found per name: the reader asks for most names twice (where a
+    # domain's names point, then each cell).
+    _resolved: dict[str, tuple[SheetInfo, str] | Unresolved] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def sheet(self, name: str) -> SheetInfo | None:
         """A sheet by name; Excel compares sheet names case-insensitively."""
@@ -60,6 +64,12 @@ class Book:
 
     def resolve(self, name: str) -> tuple[SheetInfo, str] | Unresolved:
         """(sheet, "G3") for a workbook-scope name, or why it gives no cell to read."""
+        found = self._resolved.get(name)
+        if found is None:
+            found = self._resolved[name] = self._resolve(name)
+        return found
+
+    def _resolve(self, name: str) -> tuple[SheetInfo, str] | Unresolved:
         text = self.names.get(name.casefold())
         if text is None:
             return Unresolved("missing-cell",

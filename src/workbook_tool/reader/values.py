@@ -137,36 +137,35 @@ def formula_cells(xml: bytes) -> set[Cell]:
     """0-based (row, col) of every cell holding a formula (<f>), exactly."""
     if not _FORMULA.search(xml):
         return set()
-    if _plain_cells(xml):
-        return _scanned_formula_cells(xml)
+    if _plain_cells(xml) and (scanned := _scanned_formula_cells(xml)) is not None:
+        return scanned
     return {(row, col) for row, col, formula in _walk(xml, formulas=True) if formula}
 
 
 def _plain_cells(xml: bytes) -> bool:
     """Does every <c> and <row> tag start with its r="..." and no CDATA hide markup?
 
-    Then a cell's extent is known without parsing: from its tag to the next cell or row
-    tag (a "<" is never inside an attribute value), which is what every writer we know
-    produces. Anything else is walked by the XML parser.
+    Then a cell's position is its r=, and no text can look like markup (a "<" is never
+    inside an attribute value or text), which is what every writer we know produces.
+    Anything else is walked by the XML parser.
     """
     tags = _TAG.findall(xml)
     return (all(first for _, first, _, _ in tags) and not _PREFIXED_TAG.search(xml)
             and b"<![CDATA[" not in xml)
 
 
-_CELL_START = re.compile(rb'<c r="([A-Za-z]*)([0-9]+)"')
-_CELL_END = re.compile(rb"<c[\s/>]|<row[\s/>]|</sheetData>")
+# A cell whose first child is its formula, as the schema orders them (f, v, is) and every
+# writer we know writes them.
+_FORMULA_CELL = re.compile(rb'<c r="([A-Za-z]*)([0-9]+)"[^>]*(?<!/)>\s*<(?:\w+:)?f[\s/>]')
 
 
-def _scanned_formula_cells(xml: bytes) -> set[Cell]:
-    """formula_cells for plain XML (see _plain_cells): about 10x faster than the walk."""
-    found = set()
-    for match in _CELL_START.finditer(xml):
-        end = _CELL_END.search(xml, match.end())
-        stop = end.start() if end else len(xml)
-        if _FORMULA.search(xml, match.end(), stop):
-            found.add(parse_position((match.group(1) + match.group(2)).decode("ascii")))
-    return found
+def _scanned_formula_cells(xml: bytes) -> set[Cell] | None:
+    """formula_cells for plain XML (see _plain_cells), about 7x faster than the walk; None
+    when some <f> is not the first child of a cell (then the walk decides)."""
+    found = _FORMULA_CELL.findall(xml)
+    if len(found) != len(_FORMULA.findall(xml)) or any(int(d) < 1 for _, d in found):
+        return None
+    return {(int(digits) - 1, column_number(letters) - 1) for letters, digits in found}
 
 
 class ErrorValue(str):
