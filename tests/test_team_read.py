@@ -468,11 +468,26 @@ def test_the_raters_key_reads_like_the_format_version(rubric, story, value):
 
 
 def test_the_hidden_sheet_wins_over_the_property(rubric, story):
-    result = read(set_meta(story, "raters", sheet_value=0, prop_value=3), rubric)
-    assert result.team is None
+    result = read(set_meta(story, "raters", sheet_value=3, prop_value="three"), rubric)
+    assert result.team.names == ("Ana Ruiz", "Ben Okafor", "")
     assert "team-cell-missing" not in codes(result)
+    result = read(set_meta(story, "raters", sheet_value="three", prop_value=3), rubric)
+    assert result.team is None and "team-cell-missing" in codes(result)
     result = read(set_meta(story, "raters", sheet_value="", prop_value=3), rubric)
     assert result.team.of("2.1") == (3, 3, 3)
+
+
+@pytest.mark.parametrize("value", [2, 0])
+def test_a_lowered_raters_key_hides_no_named_rater(rubric, story, value):
+    result = read(set_meta(story, "raters", sheet_value=value, prop_value=value), rubric)
+    assert result.team.names == ("Ana Ruiz", "Ben Okafor", "")
+    assert result.team.of("2.1") == (3, 3, 3)
+    assert "team-cell-missing" not in codes(result)
+
+
+def test_a_workbook_without_rater_names_has_no_team(rubric):
+    result = read(make_return(rubric), rubric)
+    assert result.team is None
 
 
 @pytest.mark.parametrize("value", ["three", 9, 1, -2, 2.5])

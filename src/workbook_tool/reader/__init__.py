@@ -383,6 +383,7 @@ class _Reader:
                 "be read; the agreed ratings were read as usual",
             )
             return
+        raters = max(raters, self.named_raters(book))
         if not raters:
             return
         indicators = [answer.indicator_id for answer in self.result.answers]
@@ -421,6 +422,17 @@ class _Reader:
             )
         self.not_agreed(levels)
         self.outside_range(levels, notes, unread_notes)
+
+    def named_raters(self, book: locate.Book) -> int:
+        """How many raters the workbook's names show (0 below MIN_RATERS): the `raters` key
+        is editable on the hidden sheet, and a lowered count must not make a rater's filled,
+        named cells vanish."""
+        prefixes = [(k, f"rater_{k}_", layout.rater_name(k))
+                    for k in range(layout.MAX_RATERS, 0, -1)]
+        for k, prefix, name in prefixes:
+            if name in book.names or any(n.startswith(prefix) for n in book.names):
+                return k if k >= layout.MIN_RATERS else 0
+        return 0
 
     def rater_name(self, book: locate.Book, k: int, lost: list[str]) -> str:
         name, what = layout.rater_name(k), f"the name of rater {k}"
