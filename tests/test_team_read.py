@@ -489,6 +489,13 @@ def test_a_workbook_without_rater_names_has_no_team(rubric):
     result = read(make_return(rubric), rubric)
     assert result.team is None
 
+    def one_rater_name(book):
+        book.defined_names["rater_1_1_1"] = DefinedName(
+            "rater_1_1_1", attr_text="'Start Here'!$B$4")
+
+    result = read(with_openpyxl(make_return(rubric), one_rater_name), rubric)
+    assert result.team is None  # one rater is no team
+
 
 @pytest.mark.parametrize("value", ["three", 9, 1, -2, 2.5])
 def test_a_garbled_raters_key_keeps_the_agreed_ratings(rubric, story, value):
