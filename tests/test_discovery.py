@@ -702,6 +702,9 @@ def test_an_oversized_file_is_hashed_but_never_held(tmp_path, monkeypatch):
     ("a\\.git\\x.xlsx", "hidden file"),
     ("./x.xlsx", ""),
     ("sub/x.xlsx", ""),
+    ("../x.xlsx", ""),  # '..' is no hidden folder
+    ("..", ""),
+    ("", ""),
 ])
 def test_skip_reason_parts(name, reason):
     from workbook_tool.files import skip_reason
