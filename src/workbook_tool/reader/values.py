@@ -32,9 +32,6 @@ from .preflight import WORKBOOK, Limits, Package, Rejected
 
 EXCEL_MAX_TEXT = 32_767  # UTF-16 units Excel keeps in one cell (an emoji takes two)
 
-_DIMENSION = re.compile(
-    rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{0,3})\$?([0-9]*)(?::\$?([A-Z]{0,3})\$?([0-9]*))?"'
-)
 # Start tags of cells and rows as every known writer writes them: unprefixed, r= first.
 # One group tuple per tag: (name, ' r="' when r= comes first, letters, digits).
 _TAG = re.compile(rb'<(c|row)(?:( r=")([A-Za-z]*)([0-9]*)"|[\s/>])')
@@ -82,28 +79,24 @@ def parse_position(ref: str) -> Cell:
 def grid_bound(xml: bytes) -> int:
     """An upper bound of the cells calamine allocates for this sheet (rows x columns).
 
-    The larger of the declared <dimension> and the extent the cells reach. calamine sizes
-    its grid from the cells, so a cell far away (XFD1048576) in a tiny file would make it
-    allocate terabytes; this is checked before calamine sees the sheet.
+    calamine sizes its grid from the cells the sheet holds, so a cell far away
+    (XFD1048576) in a tiny file would make it allocate terabytes; this is checked before
+    calamine sees the sheet. The declared <dimension> and rows without cells do not count:
+    calamine allocates nothing for them, and LibreOffice declares A1:M1048576 and writes an
+    empty row 1048576 after a row is deleted on a sheet with hidden columns.
     """
-    declared = 0
-    match = _DIMENSION.search(xml)
-    if match:
-        col = column_number(match.group(3) or match.group(1) or b"")
-        row = int(match.group(4) or match.group(2) or 0)
-        declared = row * col
     tags = _TAG.findall(xml)
-    digits = [digits for _, first, _, digits in tags if first]
-    if len(digits) == len(tags) and not _PREFIXED_TAG.search(xml):
+    if all(first for _, first, _, _ in tags) and not _PREFIXED_TAG.search(xml):
         # Every cell and row starts with r="..." (a match inside CDATA text can only make
         # the bound larger).
-        max_row = max(map(int, digits), default=0)
-        max_col = max(map(column_number, {letters for _, _, letters, _ in tags}), default=0)
+        cells = [(letters, digits) for kind, _, letters, digits in tags if kind == b"c"]
+        max_row = max((int(digits) for _, digits in cells), default=0)
+        max_col = max(map(column_number, {letters for letters, _ in cells}), default=0)
     else:  # unusual XML: walk it exactly as calamine does
         max_row = max_col = 0
         for row, col, _ in _walk(xml, formulas=False):
             max_row, max_col = max(max_row, row + 1), max(max_col, col + 1)
-    return max(declared, max_row * max_col)
+    return max_row * max_col
 
 
 def _walk(xml: bytes, formulas: bool):
