@@ -202,3 +202,51 @@ def test_a_file_that_is_not_a_workbook_exits_1(tmp_path):
     assert result.exit_code == 1
     assert "not-xlsx" in result.output
     assert not out.exists()
+
+
+def test_the_same_return_twice_is_refused(tmp_path):
+    data = member(ANA, "Ana")
+    paths = write_members(tmp_path, ana=data, copy=data, ben=member(BEN, "Ben"))
+    out = tmp_path / "team.xlsx"
+    result = run_team(paths[0], paths[0], "--out", str(out))
+    assert result.exit_code == 2
+    assert f"{paths[0]} is the same return as {paths[0]}" in result.output
+    result = run_team(*paths, "--out", str(out))
+    assert result.exit_code == 2
+    assert f"{paths[1]} is the same return as {paths[0]}; give each member's own" \
+        in result.output
+    assert not out.exists()
+
+
+def test_a_team_workbook_is_not_a_member(tmp_path):
+    paths = write_members(tmp_path, ana=member(ANA, "Ana"), ben=member(BEN, "Ben"))
+    first = tmp_path / "first.xlsx"
+    assert run_team(*paths, "--out", str(first)).exit_code == 0
+    out = tmp_path / "again.xlsx"
+    result = run_team(str(first), paths[0], "--out", str(out))
+    assert result.exit_code == 2
+    assert f"{first} is a team workbook with raters' ratings" in result.output
+    assert not out.exists()
+
+
+def test_members_lines_stay_theirs_and_names_show_no_control_characters(tmp_path):
+    paths = write_members(
+        tmp_path,
+        ana=member(ANA, "Ana\nRuiz", {"1.1": "Minutes\nBen: I retract"}),
+        ben=member(BEN, "Ben"),
+    )
+    out = tmp_path / "team.xlsx"
+    result = run_team(*paths, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "2 raters: Ana\\x0aRuiz, Ben." in result.output
+    book = openpyxl.load_workbook(out)
+    assert value(book, "evidence_1_1") == "Ana\nRuiz: Minutes\n    Ben: I retract"
+
+
+def test_a_member_who_rated_nothing_is_named(tmp_path):
+    nothing = {ind: None for ind in ANA}
+    paths = write_members(tmp_path, ana=member(ANA, "Ana"), ben=member(nothing, "Ben"))
+    result = run_team(*paths, "--out", str(tmp_path / "team.xlsx"))
+    assert result.exit_code == 0, result.output
+    assert "Rated nothing: Ben." in result.output
+    assert "No indicator was rated by two raters or more yet." in result.output

@@ -290,11 +290,23 @@ def test_check_lists_the_indicators_to_discuss(team_book, tmp_path):
     result = CliRunner().invoke(main, ["check", str(path), "--rubric", str(SMALL_RUBRIC)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert f"{path}: Discuss before sending: 1.2 (ratings 1;;3), 2.2 (ratings 1;3;2)." in lines
+    assert f"{path}: flagged and agreed: 1.2 (ratings 1;;3, agreed 2), 2.2 (ratings 1;3;2, " \
+        "agreed 2)." in lines
+    assert not any("Discuss before sending" in line for line in lines)  # all agreed
     assert any("invalid-rater-rating" in line and "1.3" in line for line in lines)
     # The list comes after the file's problems, right before its verdict.
-    assert lines[-2].startswith(f"{path}: Discuss before sending:")
+    assert lines[-2].startswith(f"{path}: flagged and agreed:")
     assert lines[-1].startswith(f"{path}: ok with warnings")
+
+
+def test_check_lists_flagged_indicators_not_agreed_yet_to_discuss(tmp_path):
+    blank = build_workbook(small_rubric(), SCHOOL, Issue(CYCLE, raters=3))
+    path = tmp_path / "team.xlsx"
+    path.write_bytes(fill(blank, {k: v for k, v in TEAM_CELLS.items() if k != "rating_2_2"}))
+    result = CliRunner().invoke(main, ["check", str(path), "--rubric", str(SMALL_RUBRIC)])
+    lines = result.output.splitlines()
+    assert f"{path}: Discuss before sending: 2.2 (ratings 1;3;2)." in lines
+    assert f"{path}: flagged and agreed: 1.2 (ratings 1;;3, agreed 2)." in lines
 
 
 def test_check_json_gains_flagged(team_book, tmp_path):

@@ -471,8 +471,6 @@ def test_the_hidden_sheet_wins_over_the_property(rubric, story):
     result = read(set_meta(story, "raters", sheet_value=3, prop_value="three"), rubric)
     assert result.team.names == ("Ana Ruiz", "Ben Okafor", "")
     assert "team-cell-missing" not in codes(result)
-    result = read(set_meta(story, "raters", sheet_value="three", prop_value=3), rubric)
-    assert result.team is None and "team-cell-missing" in codes(result)
     result = read(set_meta(story, "raters", sheet_value="", prop_value=3), rubric)
     assert result.team.of("2.1") == (3, 3, 3)
 
@@ -498,16 +496,29 @@ def test_a_workbook_without_rater_names_has_no_team(rubric):
 
 
 @pytest.mark.parametrize("value", ["three", 9, 1, -2, 2.5])
-def test_a_garbled_raters_key_keeps_the_agreed_ratings(rubric, story, value):
+def test_a_garbled_raters_key_reads_the_raters_the_names_show(rubric, story, value):
     result = read(set_meta(story, "raters", sheet_value=value), rubric)
+    assert result.team.names == ("Ana Ruiz", "Ben Okafor", "")
+    assert result.team.of("2.1") == (3, 3, 3)
+    assert "team-cell-missing" not in codes(result)
+
+
+@pytest.mark.parametrize("value", ["three", 9, 1, -2, 2.5])
+def test_a_garbled_raters_key_keeps_the_agreed_ratings(rubric, value):
+    def garble(book):
+        for row in book["_workbook_tool"].iter_rows():
+            if row[0].value == "raters":
+                row[1].value = value
+
+    plain = fill(make_return(rubric), {"rating_2_1": "Strong Practice"})
+    result = read(with_openpyxl(plain, garble), rubric)
     assert result.team is None
     problem = only(result, "team-cell-missing")
     assert problem.message == (
         f'the workbook\'s number of raters is "{value}", not a number from 2 to 8, so its '
         "rater columns could not be read; the agreed ratings were read as usual")
     assert not any(p.is_error for p in result.problems)
-    assert [a.level for a in result.answers] == [3, 2, 2, None, None]
-    assert "not-agreed" not in codes(result)
+    assert [a.level for a in result.answers] == [None, None, None, 3, None]
 
 
 # -- workbooks without raters ----------------------------------------------------------------

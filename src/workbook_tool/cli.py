@@ -323,9 +323,17 @@ def _discuss(result) -> str:
         return ""
     flagged = _flagged(result)
     if flagged:
-        listed = ", ".join(f"{one.indicator_id} (ratings {one.figures.ratings})"
-                           for one in flagged)
-        return f"{result.file}: Discuss before sending: {listed}."
+        # Flagged indicators the team has not agreed yet are the ones still to discuss.
+        open_ = [f"{one.indicator_id} (ratings {one.figures.ratings})"
+                 for one in flagged if one.agreed is None]
+        settled = [f"{one.indicator_id} (ratings {one.figures.ratings}, agreed {one.agreed})"
+                   for one in flagged if one.agreed is not None]
+        lines = []
+        if open_:
+            lines.append(f"{result.file}: Discuss before sending: {', '.join(open_)}.")
+        if settled:
+            lines.append(f"{result.file}: flagged and agreed: {', '.join(settled)}.")
+        return "\n".join(lines)
     from .consolidate import compared
 
     count = sum(1 for _one in compared(result))
@@ -427,16 +435,27 @@ def team(returns: tuple[str, ...], out_file: str, force: bool, rubric_path: str 
 def _team_summary(made) -> str:
     if not made.written:
         return "No team workbook written: fix the errors above and run again."
+    from .files import display_name
+
     school = made.school
-    lines = [f"Wrote {made.out}: team workbook of {school.school_name} ({school.school_id})"
-             f"{', cycle ' + made.cycle if made.cycle else ''}, {len(made.names)} raters: "
-             f"{', '.join(made.names)}."]
+    names = ", ".join(display_name(name) for name in made.names)  # no terminal escapes
+    lines = [f"Wrote {display_name(str(made.out))}: team workbook of "
+             f"{display_name(school.school_name)} ({display_name(school.school_id)})"
+             f"{', cycle ' + display_name(made.cycle) if made.cycle else ''}, "
+             f"{len(made.names)} raters: {names}."]
+    idle = [display_name(name) for name, result in zip(made.names, made.results, strict=True)
+            if not result.rated]
+    if idle:
+        lines.append(f"Rated nothing: {', '.join(idle)}.")
     if made.flagged:
         listed = ", ".join(f"{f.indicator_id} (ratings {f.ratings})" for f in made.flagged)
         lines.append(f"Discuss first ({len(made.flagged)} indicators two levels or more "
                      f"apart): {listed}.")
+    elif made.compared:
+        lines.append(f"No indicator has raters two levels or more apart ({made.compared} "
+                     "rated by two raters or more).")
     else:
-        lines.append("No indicator has raters two levels or more apart.")
+        lines.append("No indicator was rated by two raters or more yet.")
     lines.append("Next: meet as a team, pick the agreed rating on each domain sheet, and "
                  "write an agreement note where it is outside the raters' range.")
     return "\n".join(lines)

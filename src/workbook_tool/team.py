@@ -51,6 +51,7 @@ class TeamWorkbook:
     cycle: str = ""
     names: tuple[str, ...] = ()
     flagged: list[Flagged] = field(default_factory=list)
+    compared: int = 0  # indicators rated by two raters or more
 
     @property
     def ok(self) -> bool:
@@ -70,6 +71,7 @@ def gather(paths: list[str], rubric: Rubric, out: str | Path, limits: Limits = D
     _check_arguments(paths, out, overwrite)
     results = [read_file(path, rubric, limits) for path in paths]
     team = TeamWorkbook(results, out)
+    _check_distinct(results)
     _check_same([r for r in results if r.school_id])
     if not team.ok:
         return team
@@ -80,6 +82,8 @@ def gather(paths: list[str], rubric: Rubric, out: str | Path, limits: Limits = D
     ratings = TeamRatings(team.names, _levels(results))
     team.flagged = [Flagged(ind_id, levels) for ind_id, levels in ratings.levels.items()
                     if agreement.stats(levels).flagged]
+    team.compared = sum(1 for levels in ratings.levels.values()
+                        if agreement.stats(levels).compared)
     data = build_workbook(
         rubric, team.school, Issue(cycle=team.cycle, raters=len(results)),
         _domain_ids(first, rubric), _answers(results, team.names), team=ratings,
@@ -103,6 +107,21 @@ def _check_arguments(paths: list[str], out: Path, overwrite: bool) -> None:
     if out.exists() and not overwrite:
         raise NothingDone(f"{display_name(str(out))} already exists; choose another name, or "
                           "give --force to replace it")
+
+
+def _check_distinct(results: list[ReturnResult]) -> None:
+    """One member, one return: the same file twice (or a copy of it) would count one
+    person's ratings as two raters who agree; a team workbook's raters would be lost."""
+    seen: dict[str, str] = {}
+    for result in results:
+        if result.sha256 in seen:
+            raise NothingDone(f"{result.file} is the same return as {seen[result.sha256]}; "
+                              "give each member's own return once")
+        seen[result.sha256] = result.file
+        if result.team is not None and any(any(level is not None for level in levels)
+                                           for levels in result.team.levels.values()):
+            raise NothingDone(f"{result.file} is a team workbook with raters' ratings; give "
+                              "the members' own returns, one each")
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -167,7 +186,10 @@ def _answers(results: list[ReturnResult], names: tuple[str, ...]) -> dict[str, A
 
 
 def _joined(names: tuple[str, ...], texts: list[str], ind_id: str, what: str) -> str:
-    lines = [f"{name}: {text}" for name, text in zip(names, texts, strict=True) if text.strip()]
+    # A member's own line breaks are indented, so no line of theirs reads as another
+    # member's ("Ana: ...").
+    lines = [f"{name}: " + text.replace("\n", "\n    ")
+             for name, text in zip(names, texts, strict=True) if text.strip()]
     joined = "\n".join(lines)
     if excel_length(joined) > EXCEL_MAX_TEXT:
         raise NothingDone(f"the members' {what} of {ind_id} together are longer than an Excel "

@@ -375,6 +375,9 @@ class _Reader:
         """
         raw = meta.get("raters")
         raters = locate.rater_count(raw)
+        named = self.named_raters(book)
+        if raters is None and named:  # a garbled key: the names say how many raters
+            raters = named
         if raters is None:
             self.problem(
                 "team-cell-missing",
@@ -383,7 +386,7 @@ class _Reader:
                 "be read; the agreed ratings were read as usual",
             )
             return
-        raters = max(raters, self.named_raters(book))
+        raters = max(raters, named)
         if not raters:
             return
         indicators = [answer.indicator_id for answer in self.result.answers]
