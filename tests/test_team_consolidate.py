@@ -149,15 +149,15 @@ def test_a_run_without_raters_removes_the_previous_agreement_csv(rubric, tmp_pat
 # -- the Agreement sheet --------------------------------------------------------------------
 
 def test_agreement_sheet_figures(rubric, tmp_path):
-    run_outputs([school_a(rubric), school_b(rubric), plain_return(rubric, "103")], rubric,
-                tmp_path)
+    alone = team_return(rubric, "103", {"1.1": (3, None)}, {"1.1": 3}, ("Fay", "Gus"))
+    run_outputs([school_a(rubric), school_b(rubric), alone], rubric, tmp_path)
     book = openpyxl.load_workbook(tmp_path / "district_summary.xlsx")
     assert book.sheetnames.index("Agreement") == book.sheetnames.index("Domains") + 1
     rows = sheet_rows(tmp_path / "district_summary.xlsx", "Agreement")
     assert rows[0][0] == "Agreement: how closely each school's raters agreed"
     assert rows[2][0] == "District"
     assert [r[:3] for r in rows[3:8]] == [
-        ("Schools with raters (accepted team returns)", None, 2),
+        ("Schools where 2 raters or more rated (accepted returns)", None, 2),
         ("Indicators compared (all schools)", None, 5),
         ("Share exact", None, 0.2),
         ("Share within one level", None, 0.6),
@@ -181,6 +181,7 @@ def test_agreement_sheet_figures(rubric, tmp_path):
         ("101", "Lincoln High School", "North", 3, 3, pytest.approx(1 / 3),
          pytest.approx(2 / 3), 1, "1.2"),
         ("102", "Oak Academy", "South", 2, 2, 0, 0.5, 1, "1.2"),
+        ("103", "Pine School", "North", 1, 0, None, None, 0, None),  # one rater: no figures
     ]
 
 

@@ -410,14 +410,17 @@ def _agreement(book, styles, stream: StreamedRows, run: Consolidation) -> None:
     sheet.write_string(1, 0, AGREEMENT_NOTE, styles.note)
     district = _Tally()
     by_indicator: dict[str, _Tally] = defaultdict(_Tally)
-    schools = 0
+    schools = together = 0  # team returns; those where 2 raters or more rated something
     for row in run.accepted:
         if has_team(row.result):
             schools += 1
+            rated_together = False
             for one in compared(row.result):
+                rated_together = True
                 district.add(one.figures)
                 by_indicator[one.indicator_id].add(one.figures)
-    row = _agreement_district(sheet, styles, schools, district, 3)
+            together += rated_together
+    row = _agreement_district(sheet, styles, together, district, 3)
     row = _agreement_indicators(sheet, styles, run, by_indicator, row + 1)
     sheet.write_string(row + 1, 0, "Per school", styles.heading)
     header = row + 2
@@ -452,7 +455,7 @@ def _agreement_district(sheet, styles, schools: int, district: _Tally, row: int)
     compared_, exact, within_one, flagged = district.figures()
     sheet.write_string(row, 0, "District", styles.heading)
     figures = [
-        ("Schools with raters (accepted team returns)", schools, styles.number),
+        ("Schools where 2 raters or more rated (accepted returns)", schools, styles.number),
         ("Indicators compared (all schools)", compared_, styles.number),
         ("Share exact", exact, styles.percent),
         ("Share within one level", within_one, styles.percent),
