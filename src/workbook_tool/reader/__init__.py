@@ -339,14 +339,18 @@ class _Reader:
                 sheet.name, ref,
             )
             return None
+        return self.value_of(cell, what, sheet.name, ref)
+
+    def value_of(self, cell: values.CellValue, what: str, sheet: str, ref: str):
+        """(value, sheet name, cell, stored) of a cell read; a formula is reported."""
         if cell.formula:
             self.problem(
                 "formula-value",
                 f"{what} is a formula; its last computed value {values.quote(cell.value)} "
                 "was used",
-                sheet.name, ref,
+                sheet, ref,
             )
-        return cell.value, sheet.name, ref, cell.stored
+        return cell.value, sheet, ref, cell.stored
 
     # -- format 2: who filled it in, and the team's raters ---------------------------------
     def completed_by(self, book: locate.Book) -> None:
@@ -512,14 +516,7 @@ class _Reader:
         cell = self.sheets.cell(sheet, ref)
         if cell.merged_into:
             return None
-        if cell.formula:
-            self.problem(
-                "formula-value",
-                f"{what} is a formula; its last computed value {values.quote(cell.value)} "
-                "was used",
-                sheet.name, ref,
-            )
-        return cell.value, sheet.name, ref, cell.stored
+        return self.value_of(cell, what, sheet.name, ref)
 
     def team_sheet(self, book: locate.Book, raters: int, indicators: list[str]) -> str | None:
         """The team sheet: where most team names point (it may have been renamed)."""
