@@ -167,14 +167,18 @@ def _inputs(book, sheet, fmt: Formats, rubric: Rubric, indicator: Indicator, row
 
 
 def _rating_validation(rubric: Rubric, indicator: Indicator) -> dict:
+    return level_validation(
+        rubric, f"Rate {indicator.id}",
+        "Pick the level whose descriptor best matches your practice today: ")
+
+
+def level_validation(rubric: Rubric, title: str, prompt: str) -> dict:
+    """The dropdown of the rubric's levels (stop alert) of a rating or rater cell."""
     return {
         "validate": "list",
         "source": list(rubric.labels),
-        "input_title": f"Rate {indicator.id}"[:32],
-        "input_message": (
-            "Pick the level whose descriptor best matches your practice today: "
-            + ", ".join(rubric.labels) + "."
-        )[:255],
+        "input_title": title[:32],
+        "input_message": (prompt + ", ".join(rubric.labels) + ".")[:255],
         "error_type": "stop",
         "error_title": "Pick a level from the list",
         "error_message": ("A rating must be one of: " + ", ".join(rubric.labels) + ".")[:255],

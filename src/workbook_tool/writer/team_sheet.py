@@ -20,7 +20,7 @@ from .. import layout
 from ..agreement import Stats, stats
 from ..reader.model import Answer, TeamRatings
 from ..rubric import Domain, Indicator, Rubric
-from .domain_sheet import DomainSheet
+from .domain_sheet import DomainSheet, level_validation
 from .formats import Formats, text_height
 from .page import finish_sheet
 
@@ -195,18 +195,10 @@ def _cached(value: float | None) -> float | int | str:
 
 
 def _rater_validation(rubric: Rubric, indicator: Indicator) -> dict:
-    return {
-        "validate": "list",
-        "source": list(rubric.labels),
-        "input_title": f"Your rating of {indicator.id}"[:32],
-        "input_message": (
-            "On your own first: pick the level whose descriptor best matches your school's "
-            "practice today: " + ", ".join(rubric.labels) + "."
-        )[:255],
-        "error_type": "stop",
-        "error_title": "Pick a level from the list",
-        "error_message": ("A rating must be one of: " + ", ".join(rubric.labels) + ".")[:255],
-    }
+    return level_validation(
+        rubric, f"Your rating of {indicator.id}",
+        "On your own first: pick the level whose descriptor best matches your school's "
+        "practice today: ")
 
 
 def _level_colors(sheet, fmt: Formats, rubric: Rubric, cols: layout.TeamColumns, first: int,
