@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import io
+import struct
 import zipfile
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
+import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from workbook_tool.pipeline import run_consolidation
 from workbook_tool.reader.model import Answer
 from workbook_tool.roster import School
-from workbook_tool.summary.stream import escape_text
+from workbook_tool.summary.stream import StreamedRows, escape_text
 from workbook_tool.writer import Issue, build_workbook
 
 HOSTILE = ["=1+1", " leading and trailing ", "ctrl \x01 char", "literal _x0041_ escape",
@@ -170,3 +174,223 @@ def test_texts_spilled_to_disk_give_the_same_outputs(summary, small_rubric, monk
 
         ours = pq.read_table(out / "ratings.parquet")
         assert ours.equals(pq.read_table(summary / "ratings.parquet"))
+
+
+# -- StreamedRows on its own: frames built here, the result read back by openpyxl ---------
+
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _streamed(path, build, frame_path=None):
+    """Save through StreamedRows a workbook whose frame `build(book, stream)` sets up (in
+    memory, or through the file `frame_path`, as xlsxwriter's file mode writes it)."""
+    frame = io.BytesIO()
+    book = xlsxwriter.Workbook(str(frame_path) if frame_path else frame,
+                               {"in_memory": frame_path is None})
+    stream = StreamedRows()
+    build(book, stream)
+    book.close()
+    stream.save(frame_path.read_bytes() if frame_path else frame.getvalue(), path)
+
+
+def _row_numbers(path, member="xl/worksheets/sheet1.xml"):
+    """The r of each <row>, after checking sheetData holds rows of cells and no stray text."""
+    with zipfile.ZipFile(path) as archive:
+        data = ElementTree.fromstring(archive.read(member)).find(f"{MAIN}sheetData")
+    assert not data.text
+    numbers = []
+    for row in data:
+        assert row.tag == f"{MAIN}row" and not row.text and not row.tail
+        assert all(c.tag == f"{MAIN}c" and not c.tail for c in row)
+        numbers.append(int(row.get("r")))
+    assert numbers == sorted(set(numbers)), numbers  # ascending, each once, as Excel needs
+    return numbers
+
+
+def _parts(path, member="xl/worksheets/sheet1.xml"):
+    """The worksheet's child elements by name, after checking no text lies between them."""
+    with zipfile.ZipFile(path) as archive:
+        root = ElementTree.fromstring(archive.read(member))
+    assert not (root.text or "").strip()
+    assert all(not (child.tail or "").strip() for child in root)
+    return [child.tag.removeprefix(MAIN) for child in root]
+
+
+def _dimension(path, sheet="Sheet1"):
+    """The used range the sheet declares (openpyxl's read-only mode reads <dimension>)."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return book[sheet].calculate_dimension()
+    finally:
+        book.close()
+
+
+def test_streamed_cells_take_the_column_format_unless_given_one(tmp_path):
+    def build(book, stream):
+        sheet = book.add_worksheet()
+        sheet.set_column(0, 0, 20, book.add_format({"text_wrap": True}))
+        sheet.set_column(2, 2, 10, book.add_format({"bold": True}))  # column 1: none
+        sheet.write_string(0, 0, "Head")
+        decimal = book.add_format({"num_format": "0.0"})
+        stream.add(sheet, 1, 2, 3, lambda: [["wrapped", "plain", 1.25], ["w", "p", 2]],
+                   [None, None, decimal])
+
+    _streamed(tmp_path / "s.xlsx", build)
+    sheet = openpyxl.load_workbook(tmp_path / "s.xlsx")["Sheet1"]
+    assert [[c.value for c in r] for r in sheet.iter_rows(min_row=2)] == [
+        ["wrapped", "plain", 1.25], ["w", "p", 2]]
+    for row in (2, 3):
+        assert sheet.cell(row, 1).alignment.wrap_text is True  # the column's format
+        plain = sheet.cell(row, 2)
+        assert not plain.alignment.wrap_text and not plain.font.b
+        assert plain.number_format == "General"
+        given = sheet.cell(row, 3)  # the format given wins over the column's bold
+        assert given.number_format == "0.0" and not given.font.b
+
+
+def test_rows_stream_into_a_sheet_with_no_cell(tmp_path):
+    """A frame without any cell has <sheetData/>: the rows go inside it."""
+    def build(book, stream):
+        sheet = book.add_worksheet()
+        stream.add(sheet, 0, 3, 2, lambda: [["a", 1], ["b", 2.5], [None, "c"]])
+
+    path = tmp_path / "s.xlsx"
+    _streamed(path, build)
+    sheet = openpyxl.load_workbook(path)["Sheet1"]
+    assert list(sheet.iter_rows(values_only=True)) == [("a", 1), ("b", 2.5), (None, "c")]
+    assert _row_numbers(path) == [1, 2, 3]
+    assert _dimension(path) == "A1:B3"
+    assert _parts(path) == ["dimension", "sheetViews", "sheetFormatPr", "sheetData",
+                            "pageMargins"]  # the frame's, one sheetData
+
+
+def test_rows_go_between_the_header_and_a_note_below(tmp_path):
+    def build(book, stream):
+        sheet = book.add_worksheet()
+        for col, text in enumerate(["H1", "H2", "H3"]):
+            sheet.write_string(0, col, text)
+        sheet.write_string(4, 3, "note")  # right under the streamed rows, one column out
+        stream.add(sheet, 1, 3, 2, lambda: [["a", 1], ["b", 2], ["c", 3]])
+
+    path = tmp_path / "s.xlsx"
+    _streamed(path, build)
+    assert _row_numbers(path) == [1, 2, 3, 4, 5]
+    assert _dimension(path) == "A1:D5"  # the frame's note is further right and lower
+    sheet = openpyxl.load_workbook(path)["Sheet1"]
+    assert list(sheet.iter_rows(values_only=True)) == [
+        ("H1", "H2", "H3", None), ("a", 1, None, None), ("b", 2, None, None),
+        ("c", 3, None, None), (None, None, None, "note")]
+
+
+def test_a_frame_row_among_the_streamed_rows_is_refused(tmp_path):
+    def build(book, stream):
+        sheet = book.add_worksheet()
+        sheet.write_string(0, 0, "Head")
+        sheet.write_string(3, 0, "in the way")  # row 4: the last of rows 2 to 4
+        stream.add(sheet, 1, 3, 1, lambda: [["a"], ["b"], ["c"]])
+
+    with pytest.raises(ValueError, match=r"^Sheet1: row 4 is written twice$"):
+        _streamed(tmp_path / "s.xlsx", build)
+
+
+def test_fewer_rows_than_announced_are_refused(tmp_path):
+    def build(book, stream):
+        sheet = book.add_worksheet()
+        sheet.write_string(0, 0, "Head")
+        stream.add(sheet, 1, 3, 1, lambda: [["a"], ["b"]])
+
+    with pytest.raises(ValueError, match=r"^Sheet1: 2 rows, 3 announced$"):
+        _streamed(tmp_path / "s.xlsx", build)
+
+
+def test_thousands_of_rows_arrive_whole(tmp_path):
+    """More rows than one chunk of XML holds (2,000): every row, once, in order."""
+    def build(book, stream):
+        sheet = book.add_worksheet()
+        stream.add(sheet, 0, 4500, 3, lambda: ([f"row {i}", i, ""] for i in range(1, 4501)))
+
+    path = tmp_path / "s.xlsx"
+    _streamed(path, build)
+    assert _row_numbers(path) == list(range(1, 4501))
+    assert _dimension(path) == "A1:C4500"  # the announced columns, the last one empty
+    book = openpyxl.load_workbook(path, read_only=True)
+    got = list(book["Sheet1"].iter_rows(values_only=True))
+    book.close()
+    assert got == [(f"row {i}", i, None) for i in range(1, 4501)]
+
+
+def test_a_table_grows_to_the_streamed_rows_and_keeps_a_data_row(tmp_path):
+    def build(book, stream):
+        for count in (0, 2):  # a table with its header on row 3 (0-based 2)
+            sheet = book.add_worksheet()
+            sheet.add_table(2, 0, 3, 2, {"columns": [{"header": h} for h in ("X", "Y", "Z")]})
+            stream.add(sheet, 3, count, 3, lambda n=count: [["a", 1, "b"]] * n)
+            stream.grow_table(sheet, 2 + count)
+
+    path = tmp_path / "s.xlsx"
+    _streamed(path, build)
+    book = openpyxl.load_workbook(path)
+    for name, ref in (("Sheet1", "A3:C4"), ("Sheet2", "A3:C5")):
+        (table,) = book[name].tables.values()
+        assert table.ref == ref and table.autoFilter.ref == ref, name
+
+
+def test_a_table_without_its_autofilter_is_refused(tmp_path):
+    def build(book, stream):
+        sheet = book.add_worksheet()
+        sheet.add_table(0, 0, 1, 1, {"autofilter": False})
+        stream.add(sheet, 1, 2, 2, lambda: [["a", 1], ["b", 2]])
+        stream.grow_table(sheet, 2)
+
+    with pytest.raises(ValueError, match=r"^unexpected table XML in xl/tables/table1\.xml$"):
+        _streamed(tmp_path / "s.xlsx", build)
+
+
+def _zip64_in_local_header(path, member) -> bool:
+    """Whether `member`'s local file header carries a zip64 extra field (tag 1)."""
+    with zipfile.ZipFile(path) as archive:
+        offset = archive.getinfo(member).header_offset
+    raw = path.read_bytes()
+    name_length, extra_length = struct.unpack("<HH", raw[offset + 26:offset + 30])
+    extra = raw[offset + 30 + name_length:offset + 30 + name_length + extra_length]
+    tags = []
+    while len(extra) >= 4:
+        tag, size = struct.unpack("<HH", extra[:4])
+        tags.append(tag)
+        extra = extra[4 + size:]
+    return 1 in tags
+
+
+def test_sheets_of_a_million_rows_and_more_get_zip64_entries(tmp_path, monkeypatch):
+    """Past _ZIP64_ROWS rows a sheet's XML may pass 4 GiB: its entry is zip64 from the start
+    (the limit is lowered here so that three rows stand for a million)."""
+    import workbook_tool.summary.stream as stream
+
+    def build(book, streamed):
+        sheet = book.add_worksheet()
+        streamed.add(sheet, 0, 3, 1, lambda: [["a"], ["b"], ["c"]])
+
+    for limit, zip64 in ((3, False), (2, True)):
+        monkeypatch.setattr(stream, "_ZIP64_ROWS", limit)
+        path = tmp_path / f"s{limit}.xlsx"
+        _streamed(path, build)
+        assert _zip64_in_local_header(path, "xl/worksheets/sheet1.xml") is zip64, limit
+        assert not _zip64_in_local_header(path, "xl/workbook.xml")
+        sheet = openpyxl.load_workbook(path)["Sheet1"]
+        assert [c.value for c in sheet["A"]] == ["a", "b", "c"]
+
+
+def test_every_member_keeps_the_frames_date(tmp_path):
+    """xlsxwriter's file mode dates its members 31 January 1980 (the in-memory mode 1 January,
+    which is also zipfile's default): the copy keeps the frame's date."""
+    def build(book, stream):
+        sheet = book.add_worksheet()
+        sheet.write_string(0, 0, "Head")
+        stream.add(sheet, 1, 1, 1, lambda: [["a"]])
+
+    path = tmp_path / "s.xlsx"
+    _streamed(path, build, frame_path=tmp_path / "frame.xlsx")
+    with zipfile.ZipFile(path) as archive:
+        dates = {info.filename: info.date_time for info in archive.infolist()}
+    assert "xl/worksheets/sheet1.xml" in dates
+    assert set(dates.values()) == {(1980, 1, 31, 0, 0, 0)}
