@@ -6,10 +6,23 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import struct
 import zipfile
 
-from returns_kit import make_return, small_rubric
+from returns_kit import (
+    CYCLE,
+    SCHOOL,
+    answers_for,
+    edit_member,
+    make_return,
+    named_cell,
+    read,
+    set_cell_xml,
+    set_named_value,
+    small_rubric,
+    with_openpyxl,
+)
 from workbook_tool.files import Entry
 from workbook_tool.reader import source
 from workbook_tool.reader.locate import Book, Unresolved
@@ -219,3 +232,290 @@ def test_members_of_one_inner_archive_inflate_it_once(tmp_path, monkeypatch):
            for i, name in enumerate(["a.xlsx", "b.xlsx"])]
     assert ids == ["S1", "S2"]
     assert inflated == [Entry("inner.zip", 0)]
+
+
+
+# -- the answer cells' messages: what, sheet and cell of each problem ------------------------
+
+def _answers_damaged() -> bytes:
+    data = make_return(answers=answers_for(small_rubric()))
+    cells = {
+        "F4": '<c r="F4" t="e"><v>#N/A</v></c>',  # rating of 1.1
+        "F5": '<c r="F5" t="inlineStr"><is><t>growing</t></is></c>',  # rating of 1.2
+        "F7": '<c r="F7" t="inlineStr"><is><t>Gr\u043ewing</t></is></c>',  # 1.3, Cyrillic o
+        "G4": '<c r="G4" t="e"><v>#DIV/0!</v></c>',  # evidence of 1.1
+        "H4": '<c r="H4" t="e"><v></v></c>',  # next steps of 1.1
+        "I4": '<c r="I4" t="inlineStr"><is><t>Urgent</t></is></c>',  # priority of 1.1
+        "G5": '<c r="G5" t="inlineStr"><is><t>' + "x" * 32800 + "</t></is></c>",  # 1.2
+    }
+    for ref, xml in cells.items():
+        data = set_cell_xml(data, "D1 Leadership", ref, xml)
+
+    def drop(xml: bytes) -> bytes:
+        for name in ("evidence_2_1", "next_steps_2_1", "priority_2_1", "rating_2_2"):
+            xml, count = re.subn(rf'<definedName name="{name}">[^<]*</definedName>'.encode(),
+                                 b"", xml)
+            assert count == 1
+        return xml
+
+    return edit_member(data, "xl/workbook.xml", drop)
+
+
+def test_answer_problems_name_what_sheet_and_cell():
+    result = read(_answers_damaged(), small_rubric())
+    got = [(p.code, p.message, p.sheet, p.cell) for p in result.problems]
+    d1 = "D1 Leadership"
+    levels = "(Beginning, Growing, Strong Practice)"
+    assert got == [
+        ("invalid-rating", f"the rating of 1.1 is the error value #N/A, which is not one of the "
+         f"levels {levels}", d1, "F4"),
+        ("error-value", "the evidence of 1.1 shows the error value #DIV/0!; it was kept as that "
+         "text", d1, "G4"),
+        ("error-value", "the next steps of 1.1 is marked as an error value but holds no error "
+         "text; it was read as empty", d1, "H4"),
+        ("invalid-priority", 'the priority of 1.1 is "Urgent", not one of High, Medium, Low; it '
+         "was kept as typed", d1, "I4"),
+        ("normalized-rating", 'the rating of 1.2 "growing" was read as 2 (Growing)', d1, "F5"),
+        ("text-too-long", "the evidence of 1.2 is 32,800 characters long as Excel counts them, "
+         "more than the 32,767 an Excel cell holds: district_summary.xlsx shows its first "
+         "32,767, and ratings.csv and ratings.parquet keep it whole", d1, "G5"),
+        ("invalid-rating", 'the rating of 1.3 is "Gr<U+043E>wing", which is not one of the '
+         f"levels {levels}", d1, "F7"),
+        ("missing-cell", "the evidence of 2.1 cannot be read: the defined name evidence_2_1 is "
+         "missing (it was deleted or renamed)", "", ""),
+        ("missing-cell", "the next steps of 2.1 cannot be read: the defined name next_steps_2_1 "
+         "is missing (it was deleted or renamed)", "", ""),
+        ("missing-cell", "the priority of 2.1 cannot be read: the defined name priority_2_1 is "
+         "missing (it was deleted or renamed)", "", ""),
+        ("missing-cell", "the rating of 2.2 cannot be read: the defined name rating_2_2 is "
+         "missing (it was deleted or renamed)", "", ""),
+    ]
+    answers = {a.indicator_id: a for a in result.answers}
+    assert (answers["1.1"].evidence, answers["1.1"].next_steps, answers["1.1"].priority) == (
+        "#DIV/0!", "", "Urgent")
+    assert answers["1.2"].evidence == "x" * 32800
+    # a cell whose name is gone reads as empty, and so does an unreadable rating's label
+    assert (answers["2.1"].evidence, answers["2.1"].next_steps, answers["2.1"].priority) == (
+        "", "", "")
+    assert (answers["2.2"].level, answers["2.2"].label) == (None, "")
+
+
+# -- the school cells: read when the metadata does not say, checked, claimed once -----------
+
+def _without_school_metadata(data: bytes) -> bytes:
+    """The hidden sheet's and the properties' school id, school name and cycle removed."""
+    def edit(book):
+        for row in book["_workbook_tool"].iter_rows():
+            if row[0].value in ("school_id", "school_name", "cycle"):
+                row[1].value = None
+
+    data = with_openpyxl(data, edit)
+
+    def drop(xml: bytes) -> bytes:
+        for key in ("school_id", "school_name", "cycle"):
+            xml = re.sub(rf'<property name="{key}" [^>]*>.*?</property>'.encode(), b"", xml)
+        return xml
+
+    return edit_member(data, "docProps/custom.xml", drop)
+
+
+def test_school_cells_are_read_when_the_metadata_does_not_say():
+    result = read(_without_school_metadata(make_return()), small_rubric())
+    assert (result.school_id, result.school_name, result.cycle) == ("S1", "Alpha School",
+                                                                    "2024-25")
+    assert [p.code for p in result.problems] == ["unrated"]
+
+
+def test_a_workbook_naming_no_school_is_unknown_school():
+    data = set_named_value(_without_school_metadata(make_return()), "school_id", None)
+    result = read(data, small_rubric())
+    assert (result.school_id, result.school_name, result.cycle) == ("", "Alpha School",
+                                                                    "2024-25")
+    got = [(p.code, p.message, p.sheet, p.cell) for p in result.problems]
+    assert got[0] == ("unknown-school", "the workbook does not say which school it is for",
+                      "", "")
+
+
+def test_a_school_cell_after_a_missing_name_is_still_read():
+    def drop(xml: bytes) -> bytes:
+        xml, count = re.subn(rb'<definedName name="school_id">[^<]*</definedName>', b"", xml)
+        assert count == 1
+        return xml
+
+    data = edit_member(_without_school_metadata(make_return()), "xl/workbook.xml", drop)
+    result = read(data, small_rubric())
+    assert (result.school_name, result.cycle) == ("Alpha School", "2024-25")
+
+
+def test_school_cells_sharing_a_cell_and_a_school_mismatch_name_the_cell():
+    def point(xml: bytes) -> bytes:
+        for name in ("school_name", "cycle"):
+            xml, count = re.subn(rf'<definedName name="{name}">[^<]*</definedName>'.encode(),
+                                 f"<definedName name=\"{name}\">'Start Here'!$B$5"
+                                 "</definedName>".encode(), xml)
+            assert count == 1
+        return xml
+
+    data = edit_member(set_named_value(make_return(), "school_id", "S9"), "xl/workbook.xml",
+                       point)
+    result = read(data, small_rubric())
+    got = [(p.code, p.message, p.sheet, p.cell) for p in result.problems]
+    assert got[:3] == [
+        ("school-mismatch", 'the school id on the workbook says "S9", but the workbook was '
+         'generated for school "S1"', "Start Here", "B5"),
+        ("misplaced-cell", "the school name cannot be read: the defined name school_name points "
+         "at the same cell as school_id, so one answer would be read twice", "Start Here",
+         "B5"),
+        ("misplaced-cell", "the cycle cannot be read: the defined name cycle points at the same "
+         "cell as school_id, so one answer would be read twice", "Start Here", "B5"),
+    ]
+    assert result.school_id == "S1"
+
+
+def test_an_answer_name_at_a_school_cell_is_claimed_once():
+    """school_id pointing at the rating cell of 1.1: the rating is not read twice."""
+    def point(xml: bytes) -> bytes:
+        xml, count = re.subn(rb'<definedName name="school_id">[^<]*</definedName>',
+                             b"<definedName name=\"school_id\">'D1 Leadership'!$F$4"
+                             b"</definedName>", xml)
+        assert count == 1
+        return xml
+
+    data = edit_member(make_return(answers=answers_for(small_rubric())), "xl/workbook.xml", point)
+    result = read(data, small_rubric())
+    got = [(p.code, p.message, p.sheet, p.cell) for p in result.problems
+           if p.code == "misplaced-cell"]
+    assert got == [
+        ("misplaced-cell", "the rating of 1.1 cannot be read: the defined name rating_1_1 points "
+         "at the same cell as school_id, so one answer would be read twice", "D1 Leadership",
+         "F4"),
+    ]
+
+
+# -- the unrated warning: counted, listed up to ten, "indicator is" for one -----------------
+
+def _district():
+    from pathlib import Path
+
+    from workbook_tool.rubric import load_rubric
+
+    return load_rubric(Path(__file__).parent.parent / "rubric" / "district_framework.yaml")
+
+
+def _unrated(rubric, domain_ids, rated: list[str]) -> list[tuple[str, str]]:
+    answers = {k: v for k, v in answers_for(rubric, domain_ids).items() if k in rated}
+    result = read(make_return(rubric, domain_ids=domain_ids, answers=answers), rubric)
+    return [(p.code, p.message) for p in result.problems]
+
+
+def test_eleven_unrated_are_listed_ten_and_an_ellipsis():
+    assert _unrated(_district(), ["1", "2"], ["2.4"]) == [
+        ("unrated", "11 of 12 indicators are not rated: 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, "
+         "2.1, 2.2, …"),
+    ]
+
+
+def test_ten_unrated_are_all_listed():
+    assert _unrated(_district(), ["1", "2"], ["2.3", "2.4"]) == [
+        ("unrated", "10 of 12 indicators are not rated: 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, "
+         "2.1, 2.2"),
+    ]
+
+
+def test_one_unrated_is_an_indicator_is():
+    assert _unrated(small_rubric(), None, ["1.1", "1.2", "1.3", "2.1"]) == [
+        ("unrated", "1 of 5 indicator is not rated: 2.2"),
+    ]
+
+
+# -- team cells: their messages name what, sheet and cell ------------------------------------
+
+TEAM = "Team ratings"
+TOO_LONG = ("is 32,800 characters long as Excel counts them, more than the 32,767 an Excel cell "
+            "holds: district_summary.xlsx shows its first 32,767, and ratings.csv and "
+            "ratings.parquet keep it whole")
+
+
+def _team(rubric=None, raters: int = 3) -> bytes:
+    from workbook_tool.writer import Issue, build_workbook
+
+    return build_workbook(rubric or small_rubric(), SCHOOL, Issue(CYCLE, raters=raters))
+
+
+def test_team_cell_problems_name_what_sheet_and_cell():
+    data = _team()
+    for ref, xml in {
+        "C4": '<c r="C4" t="e"><v>#REF!</v></c>',  # name of rater 1
+        "D4": '<c r="D4" t="inlineStr"><is><t>' + "y" * 32800 + "</t></is></c>",  # rater 2
+        "E4": '<c r="E4" t="str"><f>"Ana"&amp;" Ruiz"</f><v>Ana Ruiz</v></c>',  # rater 3
+        "C7": '<c r="C7" t="inlineStr"><is><t>Gr\u043ewing</t></is></c>',  # 1.1 by rater 1
+        "J7": '<c r="J7" t="str"><f>"see"&amp;" notes"</f><v>see notes</v></c>',  # note 1.1
+        "J8": '<c r="J8" t="e"><v>#NAME?</v></c>',  # note of 1.2
+    }.items():
+        data = set_cell_xml(data, TEAM, ref, xml)
+    result = read(data, small_rubric())
+    got = [(p.code, p.message, p.sheet, p.cell) for p in result.problems if p.code != "unrated"]
+    assert got == [
+        ("error-value", "the name of rater 1 shows the error value #REF!; it was kept as that "
+         "text", TEAM, "C4"),
+        ("text-too-long", f"the name of rater 2 {TOO_LONG}", TEAM, "D4"),
+        ("formula-value", 'the name of rater 3 is a formula; its last computed value "Ana Ruiz" '
+         "was used", TEAM, "E4"),
+        ("invalid-rater-rating", 'the rating of 1.1 by rater 1 (#REF!) is "Gr<U+043E>wing", '
+         "which is not one of the levels (Beginning, Growing, Strong Practice); it is left out "
+         "of the team's statistics", TEAM, "C7"),
+        ("formula-value", 'the agreement note of 1.1 is a formula; its last computed value "see '
+         'notes" was used', TEAM, "J7"),
+        ("error-value", "the agreement note of 1.2 shows the error value #NAME?; it was kept as "
+         "that text", TEAM, "J8"),
+    ]
+    assert result.team.names == ("#REF!", "y" * 32800, "Ana Ruiz")
+    assert result.team.notes == {"1.1": "see notes", "1.2": "#NAME?"}
+
+
+def test_one_rater_name_elsewhere_does_not_move_the_team_sheet():
+    """rater_name_1, the first team name, points at another sheet: the team sheet is still
+    where most team names point, and only that name is lost."""
+    def point(xml: bytes) -> bytes:
+        xml, count = re.subn(rb'<definedName name="rater_name_1">[^<]*</definedName>',
+                             b"<definedName name=\"rater_name_1\">'Start Here'!$D$20"
+                             b"</definedName>", xml)
+        assert count == 1
+        return xml
+
+    data = set_cell_xml(_team(), TEAM, "D4", '<c r="D4" t="inlineStr"><is><t>Bo</t></is></c>')
+    data = set_cell_xml(data, TEAM, "C7", '<c r="C7" t="inlineStr"><is><t>Growing</t></is></c>')
+    result = read(edit_member(data, "xl/workbook.xml", point), small_rubric())
+    assert result.team.names == ("", "Bo", "")
+    assert result.team.levels["1.1"] == (2, None, None)
+    got = [(p.code, p.message) for p in result.problems if p.code == "team-cell-missing"]
+    assert got == [("team-cell-missing", "1 team cell could not be read and was left out "
+                    "(rater_name_1): its defined name is gone or does not point at its place "
+                    "on the 'Team ratings' sheet; the team statistics use the rest")]
+
+
+def _not_agreed(rated: list[str]) -> list[str]:
+    rubric = _district()
+    data = _team(rubric, raters=2)
+    places = {ind: named_cell(data, f"rater_1_{ind.replace('.', '_')}") for ind in rated}
+
+    def edit(book):
+        for sheet, ref in places.values():
+            book[sheet][ref] = 2
+
+    result = read(with_openpyxl(data, edit), rubric)
+    return [p.message for p in result.problems if p.code == "not-agreed"]
+
+
+def test_eleven_not_agreed_are_listed_ten_and_an_ellipsis():
+    ids = ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "2.1", "2.2", "2.3"]
+    assert _not_agreed(ids) == [
+        "11 indicators were rated by raters but have no agreed rating, so they count as "
+        "unrated: 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 2.1, 2.2, …"]
+
+
+def test_ten_not_agreed_are_all_listed():
+    ids = ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "2.1", "2.2"]
+    assert _not_agreed(ids) == [
+        "10 indicators were rated by raters but have no agreed rating, so they count as "
+        "unrated: 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 2.1, 2.2"]
