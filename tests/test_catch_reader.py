@@ -519,3 +519,78 @@ def test_ten_not_agreed_are_all_listed():
     assert _not_agreed(ids) == [
         "10 indicators were rated by raters but have no agreed rating, so they count as "
         "unrated: 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 2.1, 2.2"]
+
+
+# -- names pointing above or below a sheet's rows ------------------------------------------
+
+def _pointed(data: bytes, targets: dict[str, str]) -> bytes:
+    def edit(xml: bytes) -> bytes:
+        for name, target in targets.items():
+            xml, count = re.subn(rf'<definedName name="{name}">[^<]*</definedName>'.encode(),
+                                 f'<definedName name="{name}">{target}</definedName>'.encode(),
+                                 xml)
+            assert count == 1
+        return xml
+
+    return edit_member(data, "xl/workbook.xml", edit)
+
+
+def test_answer_names_at_the_first_row_or_past_the_last_show_what_the_id_cell_holds():
+    data = _pointed(make_return(), {"rating_1_1": "'D1 Leadership'!$F$1",
+                                    "rating_1_2": "'D1 Leadership'!$F$300"})
+    result = read(data, small_rubric())
+    got = [(p.code, p.message, p.sheet, p.cell) for p in result.problems]
+    tail = ("(rows inserted by a program that does not move names, or a name redefined); the "
+            "answer is not used so that it cannot land in the wrong place")
+    assert got[:2] == [
+        ("misplaced-cell", "the rating of 1.1 cannot be read: the defined name rating_1_1 points "
+         'at F1, but the id cell of that row (A1) shows "Domain 1: Leadership and Vision", not '
+         f"1.1 {tail}", "D1 Leadership", "F1"),
+        ("misplaced-cell", "the rating of 1.2 cannot be read: the defined name rating_1_2 points "
+         f"at F300, but the id cell of that row (A300) shows nothing, not 1.2 {tail}",
+         "D1 Leadership", "F300"),
+    ]
+
+
+def test_a_rater_name_at_the_last_row_of_the_team_sheet_is_lost_not_a_crash():
+    # The Team sheet's last row is 19 (the "All domains" totals): a name there has no row
+    # below it to hold its "Rater 1" header.
+    result = read(_pointed(_team(), {"rater_name_1": "'Team ratings'!$C$19"}), small_rubric())
+    got = [(p.code, p.message) for p in result.problems if p.code != "unrated"]
+    assert got == [("team-cell-missing", "1 team cell could not be read and was left out "
+                    "(rater_name_1): its defined name is gone or does not point at its place "
+                    "on the 'Team ratings' sheet; the team statistics use the rest")]
+
+
+# -- the team sheet is where most team names point, rater names counted too ----------------
+
+def _lost_message(result) -> list[str]:
+    return [p.message for p in result.problems if p.code == "team-cell-missing"]
+
+
+def test_rater_names_tip_the_count_of_team_names():
+    """11 of the 20 rating and note names point at 'Start Here'; the 9 others and the 3 rater
+    names (12) keep the team sheet where it is."""
+    moved = [f"{kind}_{ind}" for ind in ("1_1", "1_2", "1_3")
+             for kind in ("rater_1", "rater_2", "rater_3", "agreement_note")][:11]
+    data = _pointed(_team(), {name: f"'Start Here'!$Z${i}" for i, name in enumerate(moved, 1)})
+    data = set_cell_xml(data, TEAM, "C4", '<c r="C4" t="inlineStr"><is><t>Ana</t></is></c>')
+    result = read(data, small_rubric())
+    assert result.team.names == ("Ana", "", "")
+    assert _lost_message(result) == [
+        "11 team cells could not be read and were left out (rater_1_1_1, rater_2_1_1, "
+        "rater_3_1_1, agreement_note_1_1, rater_1_1_2, …): their defined names are gone or do "
+        "not point at their places on the 'Team ratings' sheet; the team statistics use the "
+        "rest"]
+
+
+def test_rater_names_elsewhere_are_outvoted_by_the_rating_names():
+    names = ("rater_name_1", "rater_name_2", "rater_name_3")
+    data = _pointed(_team(), {name: f"'Start Here'!$Z${i}" for i, name in enumerate(names, 1)})
+    data = set_cell_xml(data, TEAM, "C7", '<c r="C7" t="inlineStr"><is><t>Growing</t></is></c>')
+    result = read(data, small_rubric())
+    assert result.team.levels["1.1"] == (2, None, None)
+    assert _lost_message(result) == [
+        "3 team cells could not be read and were left out (rater_name_1, rater_name_2, "
+        "rater_name_3): their defined names are gone or do not point at their places on the "
+        "'Team ratings' sheet; the team statistics use the rest"]
