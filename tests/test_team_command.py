@@ -250,3 +250,17 @@ def test_a_member_who_rated_nothing_is_named(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Rated nothing: Ben." in result.output
     assert "No indicator was rated by two raters or more yet." in result.output
+
+
+def test_outputs_get_the_umasks_mode_not_a_private_one(tmp_path):
+    import os
+    import stat
+
+    paths = write_members(tmp_path, ana=member(ANA, "Ana"), ben=member(BEN, "Ben"))
+    old = os.umask(0o027)
+    try:
+        out = tmp_path / "team.xlsx"
+        assert run_team(*paths, "--out", str(out)).exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640  # 0666 less the umask, as any file
