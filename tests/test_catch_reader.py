@@ -290,6 +290,8 @@ def test_answer_problems_name_what_sheet_and_cell():
         ("missing-cell", "the rating of 2.2 cannot be read: the defined name rating_2_2 is "
          "missing (it was deleted or renamed)", "", ""),
     ]
+    # each problem carries the id of the school the workbook was read as
+    assert {p.school_id for p in result.problems} == {"S1"}
     answers = {a.indicator_id: a for a in result.answers}
     assert (answers["1.1"].evidence, answers["1.1"].next_steps, answers["1.1"].priority) == (
         "#DIV/0!", "", "Urgent")
