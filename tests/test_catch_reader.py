@@ -596,3 +596,27 @@ def test_rater_names_elsewhere_are_outvoted_by_the_rating_names():
         "3 team cells could not be read and were left out (rater_name_1, rater_name_2, "
         "rater_name_3): their defined names are gone or do not point at their places on the "
         "'Team ratings' sheet; the team statistics use the rest"]
+
+
+# -- merged and formula input cells, and the "Completed by" cell -----------------------------
+
+def test_merged_and_formula_cells_and_completed_by_name_what_sheet_and_cell():
+    def merge(book):
+        book["D1 Leadership"].merge_cells("F4:G4")  # the evidence of 1.1 merged into F4
+
+    data = with_openpyxl(_team(), merge)
+    data = set_cell_xml(data, "D1 Leadership", "F5",
+                        '<c r="F5" t="str"><f>"Gro"&amp;"wing"</f><v>Growing</v></c>')
+    data = set_cell_xml(data, "Start Here", "B7", '<c r="B7" t="e"><v>#N/A</v></c>')
+    result = read(data, small_rubric())
+    got = [(p.code, p.message, p.sheet, p.cell) for p in result.problems if p.code != "unrated"]
+    assert got == [
+        ("missing-cell", "the evidence of 1.1 cannot be read: its cell is merged into F4:G4, which "
+         "keeps only the first cell's value; unmerge the cells and enter it again",
+         "D1 Leadership", "G4"),
+        ("formula-value", 'the rating of 1.2 is a formula; its last computed value "Growing" was '
+         "used", "D1 Leadership", "F5"),
+        ("error-value", 'the "Completed by" name shows the error value #N/A; it was kept as that '
+         "text", "Start Here", "B7"),
+    ]
+    assert result.completed_by == "#N/A"
