@@ -620,3 +620,19 @@ def test_merged_and_formula_cells_and_completed_by_name_what_sheet_and_cell():
          "text", "Start Here", "B7"),
     ]
     assert result.completed_by == "#N/A"
+
+
+def test_a_completed_by_name_at_the_first_column_has_no_label_to_its_left():
+    """Pointed at A7 (the label itself): nothing is left of it, so nothing is read, even
+    when the row's last cell (D7) shows the label's text."""
+    def edit(book):
+        sheet = book["Start Here"]
+        for merged in [str(r) for r in sheet.merged_cells.ranges if "B7" in r]:
+            sheet.unmerge_cells(merged)  # B7:D7, the name's cell
+        sheet["B7"] = "Ana Ruiz"
+        sheet["D7"] = "Completed by"
+
+    data = _pointed(with_openpyxl(_team(), edit), {"completed_by": "'Start Here'!$A$7"})
+    result = read(data, small_rubric())
+    assert result.completed_by == ""
+    assert [p.code for p in result.problems] == ["unrated"]
