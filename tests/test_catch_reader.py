@@ -636,3 +636,19 @@ def test_a_completed_by_name_at_the_first_column_has_no_label_to_its_left():
     result = read(data, small_rubric())
     assert result.completed_by == ""
     assert [p.code for p in result.problems] == ["unrated"]
+
+
+def test_rater_1_name_counts_in_a_close_vote():
+    """Raters 2 and 3's names and 9 rating and note names point at 'Start Here' (11); rater
+    1's name and the 11 other rating and note names (12) keep the team sheet."""
+    cells = [f"{kind}_{ind}" for ind in ("1_1", "1_2", "1_3")
+             for kind in ("rater_1", "rater_2", "rater_3", "agreement_note")]
+    moved = ["rater_name_2", "rater_name_3", *cells[:9]]
+    data = _pointed(_team(), {name: f"'Start Here'!$Z${i}" for i, name in enumerate(moved, 1)})
+    data = set_cell_xml(data, TEAM, "C4", '<c r="C4" t="inlineStr"><is><t>Ana</t></is></c>')
+    result = read(data, small_rubric())
+    assert result.team.names == ("Ana", "", "")
+    assert _lost_message(result) == [
+        "11 team cells could not be read and were left out (rater_name_2, rater_name_3, "
+        "rater_1_1_1, rater_2_1_1, rater_3_1_1, …): their defined names are gone or do not "
+        "point at their places on the 'Team ratings' sheet; the team statistics use the rest"]
