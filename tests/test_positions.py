@@ -216,3 +216,30 @@ def test_name_pointing_at_the_title_column(tmp_path, filled):
     message = report["problems"][0]["message"]
     assert 'the header of its column shows "Priority", not "Evidence"' in message
     assert "B4" not in message
+
+
+def test_name_moved_left_of_where_its_id_cell_could_be(tmp_path, filled):
+    # C4 under a header retyped "Evidence": the id cell would be 4 columns left of column C.
+    # (Naming that missing cell once sent the message into an endless loop.)
+    def retitle(xml: bytes) -> bytes:
+        new, n = re.subn(rb'<c r="C2"([^>]*)/>|<c r="C2"([^>]*)>.*?</c>',
+                         b'<c r="C2" t="inlineStr"><is><t>Evidence</t></is></c>', xml)
+        assert n == 1
+        return new
+
+    data = edit_member(edit_names(filled, redefine("evidence_1_1", "'D1 Leadership'!$C$4")),
+                       "xl/worksheets/sheet2.xml", retitle)
+    code, report = check(tmp_path, data)
+    assert code == 1
+    assert problems(report, "misplaced-cell") == [("D1 Leadership", "C4")]
+    assert report["problems"][0]["message"] == (
+        "the evidence of 1.1 cannot be read: the defined name evidence_1_1 points at C4, but "
+        "its row has no id cell 6 columns to its left, where the id of its indicator belongs "
+        "(a name redefined); the answer is not used so that it cannot land in the wrong place")
+
+
+def test_no_column_left_of_the_first():
+    from workbook_tool import layout
+
+    with pytest.raises(ValueError, match="no column -4"):
+        layout.col_letter(-4)

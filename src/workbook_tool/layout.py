@@ -217,6 +217,8 @@ DOMAIN_FIRST_ROW = 2
 
 def col_letter(col: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA."""
+    if col < 0:  # would never end below
+        raise ValueError(f"no column {col}")
     letters = ""
     col += 1
     while col:

@@ -608,6 +608,9 @@ class _Reader:
             why = (f"the header of its column shows {shown}, not "
                    f"\"{layout.INPUT_HEADERS[kind]}\" (columns inserted or deleted by a program "
                    "that does not move names, or a name redefined)")
+        elif id_col < 0:  # a name moved left of where its row's id cell could be
+            why = (f"its row has no id cell {self.columns.offset(kind)} columns to its left, "
+                   "where the id of its indicator belongs (a name redefined)")
         elif (shown := _text_at(rows, row, id_col)) != ind_id:
             holds = values.quote(shown) if shown else "nothing"
             why = (f"the id cell of that row ({layout.cell_ref(row, id_col)}) shows {holds}, "
