@@ -122,6 +122,18 @@ def set_named_value(data: bytes, name: str, value) -> bytes:
     return with_openpyxl(data, edit)
 
 
+def fill(data: bytes, cells: dict[str, object]) -> bytes:
+    """Type values into named cells in one openpyxl pass (None empties a cell)."""
+    places = {name: named_cell(data, name) for name in cells}
+
+    def edit(book):
+        for name, value in cells.items():
+            sheet, ref = places[name]
+            book[sheet][ref] = value
+
+    return with_openpyxl(data, edit)
+
+
 def read(data: bytes, rubric: Rubric, file: str = "return.xlsx", limits=None):
     """read_return, asserting every problem has a known code and names the file."""
     from workbook_tool.problems import CODES

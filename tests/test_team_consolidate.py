@@ -23,10 +23,9 @@ from returns_kit import (
     SMALL_RUBRIC,
     consolidate_cli,
     csv_rows,
+    fill,
     make_return,
-    named_cell,
     small_rubric,
-    with_openpyxl,
 )
 from workbook_tool.cli import main
 from workbook_tool.consolidate import (
@@ -250,18 +249,6 @@ def test_identical_team_returns_are_duplicates(rubric):
 
 
 # -- through the CLI: real team workbooks --------------------------------------------------
-
-def fill(data: bytes, cells: dict[str, object]) -> bytes:
-    """Type values into named cells in one openpyxl pass."""
-    places = {name: named_cell(data, name) for name in cells}
-
-    def edit(book):
-        for name, value in cells.items():
-            sheet, ref = places[name]
-            book[sheet][ref] = value
-
-    return with_openpyxl(data, edit)
-
 
 TEAM_CELLS = {
     "rater_name_1": "Ana", "rater_name_2": "Ben", "rater_name_3": "Cy",

@@ -21,6 +21,7 @@ from returns_kit import (
     SCHOOL,
     SMALL_RUBRIC,
     codes,
+    fill,
     make_return,
     named_cell,
     read,
@@ -46,18 +47,6 @@ def rubric():
 def blank_team():
     """A three-rater workbook as generated: nothing filled in."""
     return build_workbook(small_rubric(), SCHOOL, Issue(CYCLE, raters=3))
-
-
-def fill(data: bytes, cells: dict[str, object]) -> bytes:
-    """Type values into named cells in one openpyxl pass (None empties a cell)."""
-    places = {name: named_cell(data, name) for name in cells}
-
-    def edit(book):
-        for name, value in cells.items():
-            sheet, ref = places[name]
-            book[sheet][ref] = value
-
-    return with_openpyxl(data, edit)
 
 
 def redefine(data: bytes, targets: dict[str, str | None]) -> bytes:
