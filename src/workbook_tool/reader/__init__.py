@@ -258,15 +258,10 @@ class _Reader:
             value, sheet, cell, stored = found
             if kind == "rating":
                 self.rating_cells[ind_id] = (sheet, cell)
-                if isinstance(stored, int | float) and not isinstance(stored, bool):
-                    # A number is judged as stored: a format showing 2.6 as "3" is no rating.
-                    value = values.text_of(stored)
-                rating = values.rating_of(value, self.rubric)
+                rating, value, shown = self.rating_in(value, stored)
                 level, label = rating.level, rating.label
                 if rating.status == "invalid":
                     self.broken.add(ind_id)
-                    shown = (f"the error value {value}" if isinstance(value, values.ErrorValue)
-                             else values.quote(value, known="".join(self.rubric.labels)))
                     self.problem(
                         "invalid-rating",
                         f"{what} is {shown}, which is not one of the levels "
@@ -320,6 +315,17 @@ class _Reader:
             text = values.text_of(value)
         self.check_length(text, what, sheet, cell)
         return text
+
+    def rating_in(self, value, stored):
+        """(the rating a rating or rater cell holds, the value judged, as a message shows it).
+
+        A number is judged as stored: a format showing 2.6 as "3" is no rating.
+        """
+        if isinstance(stored, int | float) and not isinstance(stored, bool):
+            value = values.text_of(stored)
+        shown = (f"the error value {value}" if isinstance(value, values.ErrorValue)
+                 else values.quote(value, known="".join(self.rubric.labels)))
+        return values.rating_of(value, self.rubric), value, shown
 
     def input_cell(self, book: locate.Book, name: str, what: str):
         """(value, sheet name, cell) of a named input cell, or None after reporting why not."""
@@ -463,12 +469,8 @@ class _Reader:
             lost.append(name)
             return None
         value, sheet, ref, stored = found
-        if isinstance(stored, int | float) and not isinstance(stored, bool):
-            value = values.text_of(stored)  # judged as stored, like the agreed rating
-        rating = values.rating_of(value, self.rubric)
+        rating, value, shown = self.rating_in(value, stored)
         if rating.status == "invalid":
-            shown = (f"the error value {value}" if isinstance(value, values.ErrorValue)
-                     else values.quote(value, known="".join(self.rubric.labels)))
             self.problem(
                 "invalid-rater-rating",
                 f"{what} is {shown}, which is not one of the levels "
