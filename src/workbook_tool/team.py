@@ -16,7 +16,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import agreement, layout
+from . import layout
+from .consolidate import figures
 from .files import display_name, write_atomic
 from .problems import NothingDone
 from .reader import DEFAULT_LIMITS, Limits, read_file
@@ -37,7 +38,7 @@ class Flagged:
     @property
     def ratings(self) -> str:
         """`1;;4`: rater 1..N's levels, empty where a rater did not rate."""
-        return ";".join("" if level is None else str(level) for level in self.levels)
+        return figures(self.levels).ratings
 
 
 @dataclass
@@ -80,10 +81,11 @@ def gather(paths: list[str], rubric: Rubric, out: str | Path, limits: Limits = D
     team.cycle = first.cycle
     team.names = tuple(_rater_name(r, path) for r, path in zip(results, paths, strict=True))
     ratings = TeamRatings(team.names, _levels(results))
-    team.flagged = [Flagged(ind_id, levels) for ind_id, levels in ratings.levels.items()
-                    if agreement.stats(levels).flagged]
-    team.compared = sum(1 for levels in ratings.levels.values()
-                        if agreement.stats(levels).compared)
+    for ind_id, levels in ratings.levels.items():
+        found = figures(levels)
+        team.compared += found.spread is not None
+        if found.flagged:
+            team.flagged.append(Flagged(ind_id, levels))
     data = build_workbook(
         rubric, team.school, Issue(cycle=team.cycle, raters=len(results)),
         _domain_ids(first, rubric), _answers(results, team.names), team=ratings,
