@@ -10,6 +10,8 @@ import re
 import struct
 import zipfile
 
+import pytest
+
 from returns_kit import (
     CYCLE,
     SCHOOL,
@@ -652,3 +654,23 @@ def test_rater_1_name_counts_in_a_close_vote():
         "11 team cells could not be read and were left out (rater_name_2, rater_name_3, "
         "rater_1_1_1, rater_2_1_1, rater_3_1_1, …): their defined names are gone or do not "
         "point at their places on the 'Team ratings' sheet; the team statistics use the rest"]
+
+
+@pytest.mark.parametrize(("names", "expected"), [
+    ({"rater_name_3"}, 3),
+    ({"rater_2_1_1", "rater_name_1"}, 2),
+    ({"rater_name_8", "xrater_5_1", "rating_1_1"}, 8),
+    ({"rater_1_1_1", "rater_name_1"}, 0),  # one rater is no team
+    ({"rater_9_1_1", "rater_name_9", "rater_name_31", "rater_10_1"}, 0),  # not a rater 1-8
+    ({"rater_name_4x", "rater_3", "rater_name_"}, 0),
+    (set(), 0),
+])
+def test_named_raters_is_the_highest_rater_the_names_show(names, expected):
+    from workbook_tool.reader import _Reader
+
+    class Names:  # only the names of a workbook, folded as the reader keeps them
+        def __init__(self):
+            self.names = dict.fromkeys(names, "'Team ratings'!$C$7")
+
+    reader = _Reader(b"", "x.xlsx", small_rubric(), Limits(), None)
+    assert reader.named_raters(Names()) == expected

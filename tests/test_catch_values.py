@@ -161,6 +161,11 @@ def test_scanned_formula_cells_are_the_walked_ones():
     b'<sheetData><row r="1"><c r="A1"><is><t><![CDATA[<c r="B1"><f>]]></t></is></c>'
     b'</row></sheetData>',  # CDATA could hide markup
     b'<sheetData><row r="1"><c s="1" r="A1"><f>1</f></c></row></sheetData>',  # r= not first
+    b'<sheetData><row r="1"><c r="$A$1"><f>1</f></c></row></sheetData>',  # not letters+digits
+    b'<sheetData><row r="1"><c  r="A1"><f>1</f></c></row></sheetData>',  # two spaces
+    b'<sheetData><row r="1"><c\tr="A1"><f>1</f></c></row></sheetData>',  # a tab
+    b'<sheetData><row><c r="A1"><f>1</f></c></row></sheetData>',  # a row without r=
+    b'<sheetData><row r="1"><c r="A1"><f>1</f></c><c/></row></sheetData>',  # an empty <c/>
 ])
 def test_unusual_xml_is_walked_by_the_parser(xml):
     assert not values._plain_cells(xml)
@@ -191,8 +196,69 @@ def test_a_formula_the_scan_cannot_place_is_walked(xml):
     assert values.formula_cells(xml) == walked
 
 
+@pytest.mark.parametrize(("cells", "expected", "one_pass"), [
+    # a space before <f>: the one pass leaves it to the regular expression
+    (b'<c r="A1"> <f>1</f></c><c r="B1"><f>2</f></c>', {(0, 0), (0, 1)}, False),
+    (b'<c r="A1"><x:f>1</x:f></c>', {(0, 0)}, False),  # a prefixed formula in a plain cell
+    (b'<c r="A1" t="inlineStr"><is><t>mailto:f x</t></is></c><c r="C1"><f>1</f></c>',
+     {(0, 2)}, False),  # text holding ":f": not known to be no formula
+    (b'<c r="A1"/><f>1</f><c r="B1"><f>2</f></c>', {(0, 1)}, False),  # <f> after <c/>
+    (b'<c r="A1"/><c r="B1" s="1"><f>1</f></c></row></sheetData><dataValidations count="1">'
+     b'<dataValidation sqref="A1"><formula1>$Z$1:$Z$4</formula1></dataValidation>'
+     b'</dataValidations><sheetData><row r="2">', {(0, 1)}, True),
+    (b'<c r="A1" s="1"/><c r="BA1"><v>1</v></c>', set(), True),
+])
+def test_formula_cells_however_the_formula_tag_is_written(cells, expected, one_pass):
+    xml = b'<worksheet><sheetData><row r="1">' + cells + b"</row></sheetData></worksheet>"
+    assert values.formula_cells(xml) == expected
+    bound = values.grid_bound(xml)
+    assert values.scan(xml) == (bound, expected if one_pass else None)
+
+
+def test_one_pass_scan_of_a_sheet():
+    formulas = {(0, 2), (0, 3), (1, 2), (3, 27)}
+    assert values.scan(SCANNED) == (4 * 28, None)  # an <f> outside any cell: not one pass
+    in_cells = SCANNED.replace(b"<extLst><ext><f>not a cell</f></ext></extLst>", b"")
+    assert values.scan(in_cells) == (4 * 28, formulas)
+    assert values.scan(WALKED) == (7 * 6, None)  # cells without r=: walked
+    cdata = (b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[x]]></t></is>'
+             b'</c><c r="B3"><f>1</f></c></row></sheetData>')
+    assert values.scan(cdata) == (3 * 2, None)
+    zero = b'<sheetData><row r="1"><c r="A0"><f>1</f></c><c r="C2"/></row></sheetData>'
+    assert values.scan(zero) == (2 * 3, None)  # row 0 is no row: the walk decides
+
+
 def test_grid_bound_walks_cells_without_a_reference():
     assert values.grid_bound(WALKED) == 7 * 6  # up to row 7, column F
+
+
+def test_grid_bound_of_plain_xml_counts_cells_not_rows():
+    assert values.grid_bound(SCANNED) == 4 * 28  # row 4, column AB
+    xml = (b'<sheetData><row r="9"><c r="b2"/><c r="A12"/></row><row r="900"/>'
+           b'<row r="3"><c r="AA3"/><c r="C10"/></row></sheetData>')
+    assert values.grid_bound(xml) == 12 * 27  # row 12 (A12), column AA; rows 9, 900 hold none
+    assert values.grid_bound(b'<sheetData><row r="5"/></sheetData>') == 0
+
+
+def test_merged_into_names_the_range_covering_a_cell_it_does_not_start():
+    merges = [((3, 6), (5, 6)), ((10, 1), (10, 3))]  # G4:G6, B11:D11
+    loaded = values._Loaded(b"<sheetData/>", [], merges)
+    assert [loaded.merged_into(row, 6) for row in (2, 3, 4, 5, 6)] == [
+        "", "", "G4:G6", "G4:G6", ""]
+    assert [loaded.merged_into(10, col) for col in (0, 1, 2, 3, 4)] == [
+        "", "", "B11:D11", "B11:D11", ""]
+    assert loaded.merged_into(4, 5) == "" and loaded.merged_into(4, 7) == ""
+
+
+def test_merges_spanning_many_rows_are_scanned_rather_than_indexed():
+    tall = [((0, 0), (99_999, 0)), ((4, 2), (4, 3))]  # A1:A100000 and C5:D5: 100,001 rows
+    assert values._merges_by_row(tall) is values._TOO_MANY
+    loaded = values._Loaded(b"<sheetData/>", [], tall)
+    assert loaded.merged_into(99_999, 0) == "A1:A100000"
+    assert loaded.merged_into(100_000, 0) == ""
+    assert loaded.merged_into(4, 3) == "C5:D5"
+    assert loaded.merged_into(0, 0) == ""  # the first cell holds the value
+    assert values._merges_by_row(tall[:1]) == {}.fromkeys(range(100_000), tall[:1])
 
 
 # -- text of messages and error values -----------------------------------------------------

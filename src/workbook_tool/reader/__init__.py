@@ -11,6 +11,7 @@ return is ever evaluated or run.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 
 from .. import agreement, layout
@@ -56,6 +57,10 @@ def read_bytes(data: bytes, file: str, rubric: Rubric, limits: Limits, sha256: s
     return result
 
 
+# A name of rater K's cells (K from 1 to MAX_RATERS, one digit): rater_name_K, or rater_K_
+# followed by more.
+_K = f"([1-{layout.MAX_RATERS}])"
+_RATER_NAME = re.compile(rf"rater_(?:name_{_K}\Z|{_K}_)")
 _HEADER_SEARCH = 50  # rows searched for a domain sheet's header row (it is row 2)
 
 
@@ -82,6 +87,8 @@ class _Reader:
         self.rating_cells: dict[str, tuple[str, str]] = {}  # indicator -> its rating's cell
         self.team_home: str | None = None  # the sheet most team names point at
         self.team_columns = layout.TeamColumns(0)
+        self.team_checks: dict[str, tuple[int, str]] = {}  # kind -> (offset from id, header)
+        self.ratings: dict[tuple[type, object], values.Rating] = {}  # rating_of, remembered
 
     def close(self) -> None:
         if self.sheets is not None:
@@ -258,13 +265,13 @@ class _Reader:
             value, sheet, cell, stored = found
             if kind == "rating":
                 self.rating_cells[ind_id] = (sheet, cell)
-                rating, value, shown = self.rating_in(value, stored)
+                rating, value = self.rating_in(value, stored)
                 level, label = rating.level, rating.label
                 if rating.status == "invalid":
                     self.broken.add(ind_id)
                     self.problem(
                         "invalid-rating",
-                        f"{what} is {shown}, which is not one of the levels "
+                        f"{what} is {self.shown(value)}, which is not one of the levels "
                         f"({', '.join(self.rubric.labels)})",
                         sheet, cell,
                     )
@@ -316,16 +323,25 @@ class _Reader:
         self.check_length(text, what, sheet, cell)
         return text
 
-    def rating_in(self, value, stored):
-        """(the rating a rating or rater cell holds, the value judged, as a message shows it).
+    def rating_in(self, value, stored) -> tuple[values.Rating, object]:
+        """(the rating a rating or rater cell holds, the value judged).
 
         A number is judged as stored: a format showing 2.6 as "3" is no rating.
         """
         if isinstance(stored, int | float) and not isinstance(stored, bool):
             value = values.text_of(stored)
-        shown = (f"the error value {value}" if isinstance(value, values.ErrorValue)
-                 else values.quote(value, known="".join(self.rubric.labels)))
-        return values.rating_of(value, self.rubric), value, shown
+        # A team return holds a few hundred rating cells, most of them one of a few texts.
+        key = (value.__class__, value)
+        rating = self.ratings.get(key)
+        if rating is None:
+            rating = self.ratings[key] = values.rating_of(value, self.rubric)
+        return rating, value
+
+    def shown(self, value) -> str:
+        """A rating cell's value as a message shows it."""
+        if isinstance(value, values.ErrorValue):
+            return f"the error value {value}"
+        return values.quote(value, known="".join(self.rubric.labels))
 
     def input_cell(self, book: locate.Book, name: str, what: str):
         """(value, sheet name, cell) of a named input cell, or None after reporting why not."""
@@ -401,6 +417,8 @@ class _Reader:
             return
         indicators = [answer.indicator_id for answer in self.result.answers]
         self.team_columns = layout.TeamColumns(raters)
+        self.team_checks = {kind: (self.team_columns.offset(kind), self.team_columns.header(kind))
+                            for kind in layout.team_kinds(raters)}
         self.team_home = self.team_sheet(book, raters, indicators)
         lost: list[str] = []  # the team names whose cells could not be read
         names = tuple(self.rater_name(book, k, lost) for k in range(1, raters + 1))
@@ -440,12 +458,9 @@ class _Reader:
         """How many raters the workbook's names show (0 below MIN_RATERS): the `raters` key
         is editable on the hidden sheet, and a lowered count must not make a rater's filled,
         named cells vanish."""
-        prefixes = [(k, f"rater_{k}_", layout.rater_name(k))
-                    for k in range(layout.MAX_RATERS, 0, -1)]
-        for k, prefix, name in prefixes:
-            if name in book.names or any(n.startswith(prefix) for n in book.names):
-                return k if k >= layout.MIN_RATERS else 0
-        return 0
+        highest = max((int(match.group(1) or match.group(2)) for name in book.names
+                       if (match := _RATER_NAME.match(name))), default=0)
+        return highest if highest >= layout.MIN_RATERS else 0
 
     def rater_name(self, book: locate.Book, k: int, lost: list[str]) -> str:
         name, what = layout.rater_name(k), f"the name of rater {k}"
@@ -469,11 +484,11 @@ class _Reader:
             lost.append(name)
             return None
         value, sheet, ref, stored = found
-        rating, value, shown = self.rating_in(value, stored)
+        rating, value = self.rating_in(value, stored)
         if rating.status == "invalid":
             self.problem(
                 "invalid-rater-rating",
-                f"{what} is {shown}, which is not one of the levels "
+                f"{what} is {self.shown(value)}, which is not one of the levels "
                 f"({', '.join(self.rubric.labels)}); it is left out of the team's statistics",
                 sheet, ref,
             )
@@ -493,8 +508,7 @@ class _Reader:
     def team_place(self, kind: str, ind_id: str):
         """The position check of a team input cell: in its indicator's row (the id cell
         says which) and under its column's header ("Rater K", "Agreement note")."""
-        offset = self.team_columns.offset(kind)
-        header = self.team_columns.header(kind)
+        offset, header = self.team_checks[kind]
 
         def check(sheet: locate.SheetInfo, rows: list[list], row: int, col: int) -> bool:
             return (_text_at(rows, row, col - offset) == ind_id

@@ -20,6 +20,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from defusedxml.ElementTree import iterparse
 from python_calamine import CalamineWorkbook
@@ -32,9 +33,10 @@ from .preflight import WORKBOOK, Limits, Package, Rejected
 
 EXCEL_MAX_TEXT = 32_767  # UTF-16 units Excel keeps in one cell (an emoji takes two)
 
-# Start tags of cells and rows as every known writer writes them: unprefixed, r= first.
-# One group tuple per tag: (name, ' r="' when r= comes first, letters, digits).
-_TAG = re.compile(rb'<(c|row)(?:( r=")([A-Za-z]*)([0-9]*)"|[\s/>])')
+# Start tags of cells and rows as every known writer writes them: unprefixed, r= first,
+# letters then digits. _ODD_TAG finds any other start tag of a cell or row.
+_CELL_REF = re.compile(rb'<c r="([A-Za-z]*)([0-9]*)"')
+_ODD_TAG = re.compile(rb'<(?:c|row)(?! r="[A-Za-z]*[0-9]*")[\s/>]')
 _PREFIXED_TAG = re.compile(rb":(?:c|row)[\s/>]")  # <x:c ...>: walked exactly instead
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
 _SPACES = re.compile(r"\s+")
@@ -76,6 +78,30 @@ def parse_position(ref: str) -> Cell:
     return int(match.group(2)) - 1, column_number(match.group(1)) - 1
 
 
+# Every cell start tag written the usual way: its letters and digits, "/" when it closes at
+# once, and "<f" when a formula is its first child.
+_CELL_SCAN = re.compile(rb'<c r="([A-Za-z]*)([0-9]*)"[^>]*?(/?)>(<f[\s/>])?')
+
+
+def scan(xml: bytes) -> tuple[int, set[Cell] | None]:
+    """(grid_bound(xml), formula_cells(xml)) in one pass over the usual XML; the formula
+    cells are None when only the slower ways can tell them."""
+    if not _tags_plain(xml):
+        return grid_bound(xml), None
+    cells = _CELL_SCAN.findall(xml)
+    columns = {letters: column_number(letters) for letters, _, _, _ in cells}
+    max_row = max(map(int, {digits for _, digits, _, _ in cells}), default=0)
+    bound = max_row * max(columns.values(), default=0)
+    formulas = [(int(digits) - 1, columns[letters] - 1)
+                for letters, digits, closed, formula in cells if formula and not closed]
+    # Each formula tag holds "<f" (not "<formula", the tag of validations and conditional
+    # formats) or ":f": when every one of those starts a usual formula cell, that is all.
+    if (len(formulas) != xml.count(b"<f") - xml.count(b"<formula") + xml.count(b":f")
+            or b"<![CDATA[" in xml or any(row < 0 for row, _ in formulas)):
+        return bound, None
+    return bound, set(formulas)
+
+
 def grid_bound(xml: bytes) -> int:
     """An upper bound of the cells calamine allocates for this sheet (rows x columns).
 
@@ -85,12 +111,11 @@ def grid_bound(xml: bytes) -> int:
     calamine allocates nothing for them, and LibreOffice declares A1:M1048576 and writes an
     empty row 1048576 after a row is deleted on a sheet with hidden columns.
     """
-    tags = _TAG.findall(xml)
-    if all(first for _, first, _, _ in tags) and not _PREFIXED_TAG.search(xml):
+    if _tags_plain(xml):
         # Every cell and row starts with r="..." (a match inside CDATA text can only make
         # the bound larger).
-        cells = [(letters, digits) for kind, _, letters, digits in tags if kind == b"c"]
-        max_row = max((int(digits) for _, digits in cells), default=0)
+        cells = _CELL_REF.findall(xml)
+        max_row = max(map(int, {digits for _, digits in cells}), default=0)
         max_col = max(map(column_number, {letters for letters, _ in cells}), default=0)
     else:  # unusual XML: walk it exactly as calamine does
         max_row = max_col = 0
@@ -142,9 +167,12 @@ def _plain_cells(xml: bytes) -> bool:
     inside an attribute value or text), which is what every writer we know produces.
     Anything else is walked by the XML parser.
     """
-    tags = _TAG.findall(xml)
-    return (all(first for _, first, _, _ in tags) and not _PREFIXED_TAG.search(xml)
-            and b"<![CDATA[" not in xml)
+    return _tags_plain(xml) and b"<![CDATA[" not in xml
+
+
+def _tags_plain(xml: bytes) -> bool:
+    """Does every <c> and <row> start tag begin with r="letters digits", unprefixed?"""
+    return not _ODD_TAG.search(xml) and not _PREFIXED_TAG.search(xml)
 
 
 # A cell whose first child is its formula, as the schema orders them (f, v, is) and every
@@ -165,8 +193,7 @@ class ErrorValue(str):
     """The text of a spreadsheet error value held by a cell: "#N/A", "#DIV/0!", ..."""
 
 
-@dataclass(frozen=True)
-class CellValue:
+class CellValue(NamedTuple):  # a named tuple: a few hundred are made per return
     # Text as stored; a number, date or boolean as the cell showed it (its number format
     # applied); an error value as an ErrorValue; "" for an empty cell.
     value: object
@@ -180,14 +207,21 @@ def split(cell: str) -> Cell:
     return layout.split_cell(cell)
 
 
-class _Loaded:
-    __slots__ = ("cells", "errors", "formulas", "merges", "rows", "xml")
+_MERGE_INDEX_ROWS = 100_000  # merged rows indexed per sheet; past that, merges are scanned
 
-    def __init__(self, xml: bytes, rows: list[list], merges: list[tuple[Cell, Cell]]):
+
+class _Loaded:
+    __slots__ = ("by_row", "cells", "errors", "formulas", "merges", "rows", "xml")
+
+    def __init__(self, xml: bytes, rows: list[list], merges: list[tuple[Cell, Cell]],
+                 formulas: set[Cell] | None = None):
         self.xml = xml
         self.rows = rows
         self.merges = merges
-        self.formulas: set[Cell] | None = None if _FORMULA.search(xml) else set()
+        self.by_row: dict[int, list[tuple[Cell, Cell]]] | None = None
+        if formulas is None and not _FORMULA.search(xml):
+            formulas = set()
+        self.formulas: set[Cell] | None = formulas  # None: found on first need
         self.errors: bool | None = None  # any error value (t="e")? Found out on first need
         self.cells: dict[Cell, tuple[dict[bytes, bytes], bytes | None]] | None = None
 
@@ -199,6 +233,18 @@ class _Loaded:
                 _ERROR_CELL.search(self.xml) is not None)
         return self.errors
 
+    def merged_into(self, row: int, col: int) -> str:
+        """ "G3:G4" when a merged range covers the cell and starts elsewhere, else ""."""
+        if not self.merges:
+            return ""
+        if self.by_row is None:
+            self.by_row = _merges_by_row(self.merges)
+        candidates = self.merges if self.by_row is _TOO_MANY else self.by_row.get(row, ())
+        for (r0, c0), (r1, c1) in candidates:
+            if r0 <= row <= r1 and c0 <= col <= c1 and (row, col) != (r0, c0):
+                return f"{layout.cell_ref(r0, c0)}:{layout.cell_ref(r1, c1)}"
+        return ""
+
     def raw(self, row: int, col: int) -> tuple[dict[bytes, bytes], bytes | None] | None:
         """(attributes, <v> text) of a cell from the sheet's XML, or None if not found.
 
@@ -207,6 +253,21 @@ class _Loaded:
         if self.cells is None:
             self.cells = _raw_cells(self.xml)
         return self.cells.get((row, col))
+
+
+_TOO_MANY: dict = {}  # merges spanning too many rows to index: scan them all
+
+
+def _merges_by_row(merges: list[tuple[Cell, Cell]]) -> dict[int, list[tuple[Cell, Cell]]]:
+    """The merged ranges crossing each row, for a look-up per cell (a sheet holds a few)."""
+    if sum(max(r1 - r0 + 1, 0) for (r0, _), (r1, _) in merges) > _MERGE_INDEX_ROWS:
+        return _TOO_MANY
+    by_row: dict[int, list[tuple[Cell, Cell]]] = {}
+    for merge in merges:
+        (r0, _), (r1, _) = merge
+        for row in range(r0, r1 + 1):
+            by_row.setdefault(row, []).append(merge)
+    return by_row
 
 
 def _raw_cells(xml: bytes) -> dict[Cell, tuple[dict[bytes, bytes], bytes | None]]:
@@ -255,7 +316,7 @@ class Sheets:
             raise Rejected("unreadable", f"the part of sheet '{sheet.name}' is missing",
                            sheet=sheet.name)
         try:
-            bound = grid_bound(xml)
+            bound, formulas = scan(xml)
         except Exception as exc:  # the exact walk met broken XML
             raise Rejected(
                 "unreadable", f"the sheet '{sheet.name}' is damaged ({_why(exc)})",
@@ -277,7 +338,7 @@ class Sheets:
                 "unreadable", f"the sheet '{sheet.name}' could not be read ({_why(exc)})",
                 sheet=sheet.name,
             ) from None
-        loaded = self._loaded[sheet.name] = _Loaded(xml, rows, merges)
+        loaded = self._loaded[sheet.name] = _Loaded(xml, rows, merges, formulas)
         return loaded
 
     def rows(self, sheet: SheetInfo) -> list[list]:
@@ -298,11 +359,7 @@ class Sheets:
                     "unreadable", f"the sheet '{sheet.name}' is damaged ({_why(exc)})",
                     sheet=sheet.name,
                 ) from None
-        merged = ""
-        for (r0, c0), (r1, c1) in loaded.merges:
-            if r0 <= row <= r1 and c0 <= col <= c1 and (row, col) != (r0, c0):
-                merged = f"{layout.cell_ref(r0, c0)}:{layout.cell_ref(r1, c1)}"
-                break
+        merged = loaded.merged_into(row, col)
         formula = formulas and (row, col) in (loaded.formulas or ())
         stored = None
         if value.__class__ is not str:  # a number, date or boolean: as the cell shows it
