@@ -68,3 +68,15 @@ def test_write_csv_keeps_a_carriage_return_inside_its_field(tmp_path):
     write_csv(path, ("a", "b"), [["\rstart", "mid\rdle"]])
     with open(path, encoding="utf-8", newline="") as f:
         assert list(csv.reader(f)) == [["a", "b"], ["'\rstart", "mid\rdle"]]
+
+
+def test_write_csv_keeps_line_breaks_inside_fields_byte_for_byte(tmp_path):
+    path = tmp_path / "out.csv"
+    write_csv(path, ("a", "b"), [["line 1\r\nline 2", "x\ny"], ["end\r\n", 5]])
+    assert path.read_bytes() == b'a,b\n"line 1\r\nline 2","x\ny"\n"end\r\n",5\n'
+
+
+def test_write_csv_of_no_rows_is_its_header(tmp_path):
+    path = tmp_path / "out.csv"
+    write_csv(path, ("a", "b"), [])
+    assert path.read_bytes() == b"a,b\n"
