@@ -167,7 +167,8 @@ def test_packed_answers_show_as_their_answers():
 
     packed = PackedAnswers([answer("1.1", 2, "ok")])
     assert repr(packed) == ("[Answer(indicator_id='1.1', level=2, label='Growing', "
-                            "evidence='ok', next_steps='', priority='')]")
+                            "evidence='ok', next_steps='', priority='', "
+                            "previous_level=None, review='', followup='')]")
 
 
 def test_several_cycles_are_counted_and_long_names_cut_at_40():

@@ -92,6 +92,19 @@ def test_domain_columns_for_three_and_four_levels():
     assert (shifted.rating, shifted.offset("rating"), shifted.offset("evidence")) == (7, 5, 6)
 
 
+def test_domain_columns_of_a_prefilled_sheet():
+    plain, prefilled = DomainColumns(4), DomainColumns(4, prefill=True)
+    kinds = ("previous_rating", "previous_next_steps", "followup", "review")
+    assert [prefilled.of(k) for k in kinds] == [10, 11, 12, 13]  # K, L, M, N
+    assert [prefilled.offset(k) for k in kinds] == [10, 11, 12, 13]
+    assert (prefilled.rating, prefilled.priority, prefilled.last) == (6, 9, 13)
+    assert plain.last == 9
+    with pytest.raises(KeyError):
+        plain.of("review")
+    shifted = DomainColumns(3, prefill=True, id=1, title=2)
+    assert (shifted.of("previous_rating"), shifted.offset("review")) == (10, 12)
+
+
 def test_defined_and_expected_names():
     assert defined_name("rating", "1.1") == "rating_1_1"
     assert defined_name("next_steps", "12.3") == "next_steps_12_3"

@@ -70,6 +70,22 @@ TEAM_NAME_ROW = 3  # rater K's name sits right above the "Rater K" header
 TEAM_HEADER_ROW = 4
 TEAM_FIRST_ROW = 5
 
+# -- cycles (format 2): workbooks prefilled with last cycle's answers -------------------
+# Right of Priority on each domain sheet: last cycle's level label and next steps (locked),
+# what became of those next steps (follow-up) and whether the team reviewed the carried
+# rating. The input cells rating/evidence/next_steps/priority hold last cycle's answers.
+PREVIOUS_RATING = "previous_rating"
+PREVIOUS_NEXT_STEPS = "previous_next_steps"
+FOLLOWUP = "followup"
+REVIEW = "review"
+PREFILL_KINDS = (PREVIOUS_RATING, PREVIOUS_NEXT_STEPS, FOLLOWUP, REVIEW)
+PREFILL_HEADERS = {PREVIOUS_RATING: "Last cycle", PREVIOUS_NEXT_STEPS: "Last cycle's next steps",
+                   FOLLOWUP: "Follow-up", REVIEW: "Review"}
+CARRIED_FORWARD = "Carried forward"
+REVIEWED = "Reviewed"
+REVIEW_CHOICES = (CARRIED_FORWARD, REVIEWED)
+FOLLOWUP_CHOICES = ("Done", "In progress", "Not started", "Dropped")
+
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -105,9 +121,11 @@ def domain_sheet_name(domain: Domain) -> str:
 
 @dataclass(frozen=True)
 class DomainColumns:
-    """Columns of a domain sheet (0-based) for a rubric with `levels` levels."""
+    """Columns of a domain sheet (0-based) for a rubric with `levels` levels; `prefill`
+    adds the four columns of a prefilled workbook right of Priority (PREFILL_KINDS order)."""
 
     levels: int
+    prefill: bool = False
 
     id: int = 0
     title: int = 1
@@ -133,13 +151,18 @@ class DomainColumns:
 
     @property
     def last(self) -> int:
-        return self.priority
+        return self.priority + len(PREFILL_KINDS) if self.prefill else self.priority
 
     def offset(self, kind: str) -> int:
         """How far right of its indicator's id cell an input cell of `kind` is."""
         return self.of(kind) - self.id
 
     def of(self, kind: str) -> int:
+        """The column of an input kind, or of a prefill kind (of a prefilled sheet)."""
+        if kind in PREFILL_KINDS:
+            if not self.prefill:
+                raise KeyError(kind)
+            return self.priority + 1 + PREFILL_KINDS.index(kind)
         return {
             "rating": self.rating,
             "evidence": self.evidence,

@@ -17,6 +17,21 @@ class Answer:
     evidence: str = ""
     next_steps: str = ""
     priority: str = ""
+    # A workbook prefilled with last cycle's answers (empty / None otherwise): last cycle's
+    # level as the workbook shows it, the Review choice and the follow-up of last cycle's
+    # next steps.
+    previous_level: int | None = None
+    review: str = ""
+    followup: str = ""
+
+
+@dataclass(frozen=True)
+class Previous:
+    """A school's answers of an earlier cycle, to prefill its next workbook with."""
+
+    cycle: str
+    rubric_version: str
+    answers: dict[str, Answer] = field(default_factory=dict)  # indicator id -> answer
 
 
 @dataclass(frozen=True)

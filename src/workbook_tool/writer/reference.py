@@ -72,7 +72,10 @@ def write_metadata(book: Workbook, fmt: Formats, meta: dict[str, str | int],
     sheet.set_column(1, 1, 70)
     sheet.write_string(0, 0, "key", fmt.bold)
     sheet.write_string(0, 1, "value", fmt.bold)
-    for row, key in enumerate(layout.META_KEYS, start=1):
+    # A key the workbook has no value for (previous_cycle of a workbook not prefilled) is
+    # left out, not written empty.
+    present = [key for key in layout.META_KEYS if key in meta]
+    for row, key in enumerate(present, start=1):
         sheet.write_string(row, 0, key)
         value = meta[key]
         if isinstance(value, int):
