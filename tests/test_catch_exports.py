@@ -45,8 +45,10 @@ def test_ratings_csv(exports):
     rows = csv_rows(exports / "ratings.csv")
     assert list(rows[0]) == ["school_id", "school_name", "network", "cycle", "domain_id",
                              "indicator_id", "indicator", "level", "label", "evidence",
-                             "next_steps", "priority", "source_file"]
+                             "next_steps", "priority", "source_file", "previous_level",
+                             "review", "followup"]
     assert [list(r.values())[:12] for r in rows] == RATINGS
+    assert {tuple(list(r.values())[13:]) for r in rows} == {("", "", "")}  # not prefilled
     assert {r["source_file"].rsplit("/", 1)[-1] for r in rows} == {"s1.xlsx"}
 
 
@@ -128,5 +130,7 @@ def test_parquet_with_no_accepted_return_has_the_columns_and_no_rows(tmp_path):
     assert result.exit_code == 1, result.output
     table = pq.read_table(out / "ratings.parquet")
     assert table.num_rows == 0
-    assert len(table.column_names) == 13
+    assert len(table.column_names) == 16
     assert str(table.schema.field("level").type) == "int16"
+    assert str(table.schema.field("previous_level").type) == "int16"
+    assert str(table.schema.field("review").type) == "string"

@@ -201,7 +201,7 @@ def test_summary_workbook_sheets_and_table(consolidated):
         assert name in book.sheetnames
     data = book["Data"]
     table = data.tables["Ratings"]
-    assert table.ref == f"A1:M{3 * 28 + 1}"
+    assert table.ref == f"A1:P{3 * 28 + 1}"
     assert [c.value for c in data[1]] == list(RATINGS_COLUMNS)
     evidence = [c for row in data.iter_rows() for c in row if c.value == HOSTILE]
     assert evidence and all(c.data_type == "s" for c in evidence)

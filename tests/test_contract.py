@@ -29,7 +29,8 @@ DOC = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
 # -- the fixed contract, as literals ---------------------------------------------------
 
 RATINGS = ("school_id", "school_name", "network", "cycle", "domain_id", "indicator_id",
-           "indicator", "level", "label", "evidence", "next_steps", "priority", "source_file")
+           "indicator", "level", "label", "evidence", "next_steps", "priority", "source_file",
+           "previous_level", "review", "followup")
 RETURNS = ("school_id", "school_name", "file", "sha256", "status", "rated", "total", "errors",
            "warnings")
 PROBLEMS = ("file", "school_id", "sheet", "cell", "code", "severity", "message")

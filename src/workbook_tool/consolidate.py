@@ -40,7 +40,7 @@ RETURNS_COLUMNS = ("school_id", "school_name", "file", "sha256", "status", "rate
                    "errors", "warnings")
 RATINGS_COLUMNS = ("school_id", "school_name", "network", "cycle", "domain_id", "indicator_id",
                    "indicator", "level", "label", "evidence", "next_steps", "priority",
-                   "source_file")
+                   "source_file", "previous_level", "review", "followup")
 PROBLEMS_COLUMNS = ("file", "school_id", "sheet", "cell", "code", "severity", "message")
 AGREEMENT_COLUMNS = ("school_id", "school_name", "cycle", "indicator_id", "raters", "ratings",
                      "median", "spread", "exact", "within_one", "flagged", "agreed_level",
@@ -264,6 +264,17 @@ class TextSpill:
         return pickle.loads(self.file.read(length))
 
 
+def _packed(a: Answer) -> tuple:
+    """An answer as a tuple in Answer's field order; the three fields of a prefilled
+    workbook only where it has them (most answers: six fields, less memory)."""
+    share = sys.intern
+    row = (share(a.indicator_id), a.level, share(a.label), a.evidence, a.next_steps,
+           share(a.priority))
+    if a.previous_level is None and not a.review and not a.followup:
+        return row
+    return (*row, a.previous_level, share(a.review), share(a.followup))
+
+
 class PackedAnswers(Sequence[Answer]):
     """A return's answers as plain tuples, one copy of each id, label and priority.
 
@@ -277,12 +288,7 @@ class PackedAnswers(Sequence[Answer]):
     __slots__ = ("_held", "_spill", "_where", "rated")
 
     def __init__(self, answers: Iterable[Answer], spill: TextSpill | None = None):
-        share = sys.intern
-        rows = [
-            (share(a.indicator_id), a.level, share(a.label), a.evidence, a.next_steps,
-             share(a.priority))
-            for a in answers
-        ]
+        rows = [_packed(a) for a in answers]
         self.rated = sum(1 for row in rows if row[1] is not None)
         self._where = None
         if spill is not None:
@@ -291,15 +297,16 @@ class PackedAnswers(Sequence[Answer]):
         if self._where is None:
             self._held = tuple(rows)
         else:
-            self._held = tuple((r[0], r[1], r[2], "", "", r[5]) for r in rows)
+            self._held = tuple((*r[:3], "", "", *r[5:]) for r in rows)
 
     @property
     def rows(self) -> tuple[tuple, ...]:
-        """(indicator_id, level, label, evidence, next_steps, priority) per answer."""
+        """(indicator_id, level, label, evidence, next_steps, priority) per answer, then
+        (previous_level, review, followup) for an answer of a prefilled workbook."""
         if self._where is None:
             return self._held
         texts = self._spill.load(self._where)
-        return tuple((r[0], r[1], r[2], texts[2 * i], texts[2 * i + 1], r[5])
+        return tuple((*r[:3], texts[2 * i], texts[2 * i + 1], *r[5:])
                      for i, r in enumerate(self._held))
 
     @property

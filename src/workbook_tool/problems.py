@@ -159,6 +159,22 @@ CODES: dict[str, Code] = {
             "fresh team workbook.",
         ),
         Code(
+            "carried-forward", WARNING,
+            "Ratings of a workbook prefilled with last cycle's answers are still last "
+            "cycle's and their Review still says Carried forward (one warning per return, "
+            "naming how many); they count as this cycle's ratings.",
+            "Look at each indicator again, change the rating where practice moved, and set "
+            "Review to Reviewed.",
+        ),
+        Code(
+            "prefill-cell-missing", WARNING,
+            "Cells of a prefilled workbook (last cycle's rating or next steps, Follow-up, "
+            "Review) cannot be read (their defined names are gone, or point where the "
+            "workbook did not put them); they are left empty.",
+            "Undo the change to the domain sheet's last four columns, or copy the answers "
+            "into a fresh prefilled workbook.",
+        ),
+        Code(
             "duplicate", WARNING,
             "An identical copy of a return already read for this school.",
             "Nothing to do; one copy is used.",

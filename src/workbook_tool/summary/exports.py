@@ -41,13 +41,19 @@ def ratings_rows(run: Consolidation, texts: bool = True) -> Iterator[list]:
         # Consolidation packs answers as tuples (consolidate.PackedAnswers): read those.
         packed = getattr(answers, "rows" if texts else "held_rows", None)
         fields = packed if packed is not None else (
-            (a.indicator_id, a.level, a.label, a.evidence, a.next_steps, a.priority)
+            (a.indicator_id, a.level, a.label, a.evidence, a.next_steps, a.priority,
+             a.previous_level, a.review, a.followup)
             for a in answers)
-        for indicator_id, level, label, evidence, next_steps, priority in fields:
+        for indicator_id, level, label, evidence, next_steps, priority, *prefill in fields:
             ind = indicators[indicator_id]
+            previous, review, followup = prefill or _NOT_PREFILLED
             yield [row.school_id, row.school_name, network, result.cycle, ind.domain_id,
                    ind.id, ind.title, level if level is not None else "", label, evidence,
-                   next_steps, priority, result.file]
+                   next_steps, priority, result.file,
+                   previous if previous is not None else "", review, followup]
+
+
+_NOT_PREFILLED = (None, "", "")  # previous level, review, follow-up of a plain workbook
 
 
 def returns_rows(run: Consolidation) -> Iterator[list]:
@@ -113,25 +119,28 @@ def write_parquet(path: Path, rows: Iterator[list]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    level = RATINGS_COLUMNS.index("level")
-    schema = pa.schema([(c, pa.int16() if c == "level" else pa.string())
+    levels = {RATINGS_COLUMNS.index(c) for c in _LEVEL_COLUMNS}
+    schema = pa.schema([(c, pa.int16() if c in _LEVEL_COLUMNS else pa.string())
                         for c in RATINGS_COLUMNS])
     with pq.ParquetWriter(str(path), schema) as writer:
         batch: list[list] = []
         for row in rows:
             batch.append(row)
             if len(batch) >= PARQUET_BATCH:
-                writer.write_table(_table(pa, schema, batch, level))
+                writer.write_table(_table(pa, schema, batch, levels))
                 batch = []
-        writer.write_table(_table(pa, schema, batch, level))
+        writer.write_table(_table(pa, schema, batch, levels))
     pa.default_memory_pool().release_unused()  # give Arrow's freed buffers back now
 
 
-def _table(pa, schema, batch: list[list], level: int):
+_LEVEL_COLUMNS = ("level", "previous_level")  # numbers in ratings.parquet
+
+
+def _table(pa, schema, batch: list[list], levels: set[int]):
     columns = list(zip(*batch, strict=True)) if batch else [[] for _ in RATINGS_COLUMNS]
     arrays = []
     for i, values in enumerate(columns):
-        if i == level:
+        if i in levels:
             arrays.append(pa.array([v if v != "" else None for v in values], pa.int16()))
         else:
             arrays.append(pa.array([str(v) for v in values], pa.string()))
