@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from dataclasses import replace
 
 from .. import agreement, layout
 from ..problems import Problem
@@ -61,7 +62,15 @@ def read_bytes(data: bytes, file: str, rubric: Rubric, limits: Limits, sha256: s
 # followed by more.
 _K = f"([1-{layout.MAX_RATERS}])"
 _RATER_NAME = re.compile(rf"rater_(?:name_{_K}\Z|{_K}_)")
+_HEADERS = {**layout.INPUT_HEADERS, **layout.PREFILL_HEADERS}  # a domain sheet column's header
 _HEADER_SEARCH = 50  # rows searched for a domain sheet's header row (it is row 2)
+
+
+def _choice(text: str, choices: tuple[str, ...]) -> str:
+    """One of a dropdown's choices as the list spells it, whatever the case and spaces;
+    anything else as typed."""
+    folded = values.fold(text)
+    return next((choice for choice in choices if values.fold(choice) == folded), text)
 
 
 def _text_at(rows: list[list], row: int, col: int) -> str:
@@ -113,7 +122,11 @@ class _Reader:
         if package.has_macros:
             self.problem("macros-ignored", "the workbook holds macros; they were ignored, not run")
         self.school_cells(book, meta)
+        if self.prefilled(book):
+            self.columns = layout.DomainColumns(len(self.rubric.levels), prefill=True)
         self.answers(book, self.with_named_domains(book, domain_ids))
+        if self.columns.prefill:
+            self.carried_forward(meta.get("previous_cycle"))
         # After the answers, so that a team cell never takes a cell an answer is read from.
         self.team(book, meta)
         self.completed_by(book)
@@ -234,16 +247,22 @@ class _Reader:
     def answers(self, book: locate.Book, domain_ids: list[str]) -> None:
         unrated: list[str] = []
         selected = self.rubric.select(domain_ids)
+        kinds = layout.INPUT_KINDS + (layout.PREFILL_KINDS if self.columns.prefill else ())
         self.expected = {layout.defined_name(kind, ind.id): (kind, ind.id, domain.id)
                          for domain in selected for ind in domain.indicators
-                         for kind in layout.INPUT_KINDS}
+                         for kind in kinds}
         self.domain_sheets = self.home_sheets(book, selected)
+        lost: list[str] = []  # prefill cells that could not be read
         for domain in selected:
             for indicator in domain.indicators:
                 answer = self.answer(book, indicator.id)
+                if self.columns.prefill:
+                    answer = self.with_prefill(book, answer, lost)
                 self.result.answers.append(answer)
                 if answer.level is None and answer.indicator_id not in self.broken:
                     unrated.append(indicator.id)
+        if lost:
+            self.prefill_lost(lost)
         if unrated:
             total = len(self.result.answers)
             listed = ", ".join(unrated[:_LIST_AT_MOST])
@@ -373,6 +392,86 @@ class _Reader:
                 sheet, ref,
             )
         return cell.value, sheet, ref, cell.stored
+
+    # -- cycles: a workbook prefilled with last cycle's answers -----------------------------
+    def prefilled(self, book: locate.Book) -> bool:
+        """Prefilled workbooks have Review cells; their names say so even when the hidden
+        sheet's keys were edited."""
+        prefix = f"{layout.REVIEW}_"
+        return any(name.startswith(prefix) for name in book.names)
+
+    def with_prefill(self, book: locate.Book, answer: Answer, lost: list[str]) -> Answer:
+        """The answer with last cycle's level, the Review choice and the follow-up."""
+        ind_id = answer.indicator_id
+        found = {kind: self.prefill_text(book, kind, ind_id, lost)
+                 for kind in (layout.PREVIOUS_RATING, layout.REVIEW, layout.FOLLOWUP)}
+        # Read for its place only: last cycle's next steps are the store's to keep.
+        self.prefill_text(book, layout.PREVIOUS_NEXT_STEPS, ind_id, lost)
+        previous = values.rating_of(found[layout.PREVIOUS_RATING], self.rubric).level
+        return replace(answer, previous_level=previous,
+                       review=_choice(found[layout.REVIEW], layout.REVIEW_CHOICES),
+                       followup=_choice(found[layout.FOLLOWUP], layout.FOLLOWUP_CHOICES))
+
+    def prefill_text(self, book: locate.Book, kind: str, ind_id: str, lost: list[str]) -> str:
+        """A prefill cell's text; "" (and its name in `lost`) when it cannot be read: gone,
+        not where the layout puts it, another name's cell, or merged away."""
+        name = layout.defined_name(kind, ind_id)
+        found = book.resolve(name)
+        if isinstance(found, locate.Unresolved) or not self.prefill_place(name, *found):
+            lost.append(name)
+            return ""
+        sheet, ref = found
+        cell = self.sheets.cell(sheet, ref)
+        if cell.merged_into:
+            lost.append(name)
+            return ""
+        what = f"the {layout.PREFILL_HEADERS[kind].lower()} of {ind_id}"
+        value = self.value_of(cell, what, sheet.name, ref)[0]
+        return self.text_cell(value, what, sheet.name, ref).strip()
+
+    def prefill_place(self, name: str, sheet: locate.SheetInfo, ref: str) -> bool:
+        """in_place's check, without its error: a prefill cell never rejects a return."""
+        kind, ind_id, domain_id = self.expected[name]
+        row, col = values.split(ref)
+        rows = self.sheets.rows(sheet)
+        id_col = col - self.columns.offset(kind)
+        return (sheet.name == self.domain_sheets.get(domain_id) and id_col >= 0
+                and self.heading(sheet, rows, col) == _HEADERS[kind]
+                and _text_at(rows, row, id_col) == ind_id
+                and self.claimed.setdefault((sheet.name, ref), name) == name)
+
+    def prefill_lost(self, lost: list[str]) -> None:
+        listed = ", ".join(lost[:_TEAM_NAMES_LISTED])
+        if len(lost) > _TEAM_NAMES_LISTED:
+            listed += ", …"
+        cells = "1 cell" if len(lost) == 1 else f"{len(lost)} cells"
+        self.problem(
+            "prefill-cell-missing",
+            f"{cells} of last cycle's answers, follow-up or review could not be read and "
+            f"{'was' if len(lost) == 1 else 'were'} left empty ({listed}): the defined "
+            f"{'name is' if len(lost) == 1 else 'names are'} gone or do not point at "
+            "their places",
+        )
+
+    def carried_forward(self, previous_cycle: str) -> None:
+        """One warning naming the ratings still last cycle's and not reviewed."""
+        carried = [a.indicator_id for a in self.result.answers
+                   if a.level is not None and a.level == a.previous_level
+                   and a.review == layout.CARRIED_FORWARD]
+        if not carried:
+            return
+        listed = ", ".join(carried[:_LIST_AT_MOST])
+        if len(carried) > _LIST_AT_MOST:
+            listed += ", …"
+        total = len(self.result.answers)
+        source = f" ({previous_cycle})" if previous_cycle else ""
+        verb = "is" if len(carried) == 1 else "are"
+        self.problem(
+            "carried-forward",
+            f"{len(carried)} of {total} ratings {verb} still last cycle's{source} with Review "
+            f"still \"{layout.CARRIED_FORWARD}\": {listed}; they count as this cycle's "
+            f"ratings (set Review to \"{layout.REVIEWED}\" once the team has looked again)",
+        )
 
     # -- format 2: who filled it in, and the team's raters ---------------------------------
     def completed_by(self, book: locate.Book) -> None:
@@ -619,10 +718,10 @@ class _Reader:
         if home is not None and sheet.name != home:
             why = (f"it is on sheet '{sheet.name}', while the other answers of domain "
                    f"{domain_id} are on '{home}'")
-        elif (heading := self.heading(sheet, rows, col)) != layout.INPUT_HEADERS[kind]:
+        elif (heading := self.heading(sheet, rows, col)) != _HEADERS[kind]:
             shown = values.quote(heading) if heading else "nothing"
             why = (f"the header of its column shows {shown}, not "
-                   f"\"{layout.INPUT_HEADERS[kind]}\" (columns inserted or deleted by a program "
+                   f"\"{_HEADERS[kind]}\" (columns inserted or deleted by a program "
                    "that does not move names, or a name redefined)")
         elif id_col < 0:  # a name moved left of where its row's id cell could be
             why = (f"its row has no id cell {self.columns.offset(kind)} columns to its left, "
