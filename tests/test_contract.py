@@ -62,7 +62,8 @@ COMMANDS = {
 }
 
 META_KEYS = ("workbook_tool_format", "rubric_id", "rubric_version", "rubric_fingerprint",
-             "school_id", "school_name", "cycle", "domains", "raters")
+             "school_id", "school_name", "cycle", "domains", "raters", "previous_cycle",
+             "previous_rubric_version")
 PROPERTY_KEYS = ("workbook_tool_format", "rubric_id", "rubric_version", "rubric_fingerprint",
                  "school_id", "cycle", "raters")
 

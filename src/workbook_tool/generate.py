@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .files import atomic_path, safe_stem, sha256_bytes, slugify, write_atomic, write_csv
+from .reader.model import Previous
 from .roster import School
 from .rubric import Rubric
-from .writer import Issue
+from .writer import Issue, build_workbook
 from .writer.stamp import Stamper
 
 MANIFEST = "manifest.csv"
@@ -52,11 +53,13 @@ def generate(
     password: str | None = None,
     jobs: int = 1,
     progress: Callable[[int], None] | None = None,
+    previous: dict[str, Previous] | None = None,
 ) -> list[Generated]:
     """Write every school's workbook and manifest.csv into `out_dir`.
 
     With `issue.raters` (2 to 8) every workbook has a Team ratings sheet with that many
-    rater columns.
+    rater columns. `previous` maps a school id to that school's answers of an earlier
+    cycle: its workbook is prefilled with them; a school without one gets a plain workbook.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -65,7 +68,8 @@ def generate(
     # The rubric part is built once per template; each school's values are stamped in.
     stamper = Stamper(rubric, issue, domain_ids, password)
     stamper.prepare(schools)
-    tasks = [(s, str(out / names[s.school_id])) for s in schools]
+    previous = previous or {}
+    tasks = [(s, str(out / names[s.school_id]), previous.get(s.school_id)) for s in schools]
     results: list[Generated] = []
     for generated in _run(stamper, tasks, jobs):
         results.append(generated)
@@ -102,8 +106,12 @@ def _write_in_worker(task: tuple) -> Generated:
 
 
 def _write_one(stamper: Stamper, task: tuple) -> Generated:
-    school, path = task
-    data = stamper.workbook(school)
+    school, path, last = task
+    if last is None:
+        data = stamper.workbook(school)
+    else:
+        data = build_workbook(stamper.rubric, school, stamper.issue, stamper.domain_ids,
+                              None, stamper.password, previous=last)
     write_atomic(path, data)
     return Generated(school, Path(path).name, sha256_bytes(data))
 

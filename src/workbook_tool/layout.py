@@ -41,7 +41,13 @@ META_KEYS = (
     "cycle",
     "domains",
     "raters",
+    # Only in a workbook prefilled with an earlier cycle's answers: that cycle and the
+    # version of the rubric its answers were given under.
+    "previous_cycle",
+    "previous_rubric_version",
 )
+# The prefill keys: written (hidden sheet and custom properties) only in prefilled workbooks.
+PREFILL_META_KEYS = ("previous_cycle", "previous_rubric_version")
 # The custom document properties the interface contract names.
 PROPERTY_KEYS = (
     META_FORMAT, "rubric_id", "rubric_version", "rubric_fingerprint", "school_id", "cycle",

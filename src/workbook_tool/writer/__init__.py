@@ -11,13 +11,14 @@ import datetime as dt
 import io
 
 from .. import layout
-from ..reader.model import Answer, TeamRatings
+from ..reader.model import Answer, Previous, TeamRatings
 from ..roster import School
 from ..rubric import Rubric
 from ..xlsx import BOOK_OPTIONS as TEXT_ONLY
 from ..xlsx import SafeWorkbook
 from .domain_sheet import write_domain_sheet
 from .formats import Formats
+from .prefill import Carried
 from .reference import metadata, write_glossary_sheet, write_metadata
 from .start import Issue, write_start_sheet
 from .summary import write_summary_sheet
@@ -41,15 +42,20 @@ def build_workbook(
     *,
     team: TeamRatings | None = None,
     completed_by: str = "",
+    previous: Previous | None = None,
 ) -> bytes:
     """The .xlsx bytes of one school's workbook, optionally pre-filled with `answers`.
 
     With raters (`issue.raters`, or `team.raters` when a team is given) it has a Team
     ratings sheet; `team` pre-fills its rater names, rater levels and agreement notes.
     `completed_by` pre-fills the "Completed by" cell.
+
+    `previous` (an earlier cycle's answers) makes a prefilled workbook: its answers fill
+    the input cells (an answer in `answers` wins over it), and each domain sheet has the
+    Last cycle, Last cycle's next steps, Follow-up and Review columns.
     """
     return build_book(rubric, school, issue, domain_ids, answers, password, team=team,
-                      completed_by=completed_by)[0]
+                      completed_by=completed_by, previous=previous)[0]
 
 
 def header_text(rubric: Rubric, school: School, issue: Issue) -> str:
@@ -69,6 +75,7 @@ def build_book(
     completed_by: str = "",
     header: str | None = None,
     subtitle_height: float | None = None,
+    previous: Previous | None = None,
 ) -> tuple[bytes, SafeWorkbook]:
     """`build_workbook`, also returning the closed xlsxwriter Workbook (its string table).
 
@@ -82,7 +89,8 @@ def build_book(
         raise ValueError(f"a team workbook has {layout.MIN_RATERS} to {layout.MAX_RATERS} "
                          f"raters, not {raters}")
     issue = dataclasses.replace(issue, raters=raters)
-    answers = answers or {}
+    carried = Carried.of(rubric, previous) if previous is not None else None
+    answers = {**(carried.answers if carried else {}), **(answers or {})}
     domains = rubric.select(domain_ids)
     buffer = io.BytesIO()
     book = SafeWorkbook(buffer, BOOK_OPTIONS)
@@ -97,11 +105,12 @@ def build_book(
     total = sum(len(d.indicators) for d in domains)
     progress_row, progress_col = write_start_sheet(
         book, fmt, rubric, school, issue, names, total, header, password, subtitle_height,
-        completed_by,
+        completed_by, carried,
     )
     start = book.get_worksheet_by_name(layout.START_SHEET)
     sheets = [
-        write_domain_sheet(book, fmt, rubric, d, answers, header, password) for d in domains
+        write_domain_sheet(book, fmt, rubric, d, answers, header, password, carried)
+        for d in domains
     ]
     if raters:
         write_team_sheet(book, fmt, rubric, sheets, raters, team, answers, header, password)
@@ -113,7 +122,7 @@ def build_book(
     )
     write_glossary_sheet(book, fmt, rubric, header, password)
     meta = metadata(rubric, school.school_id, school.school_name, issue.cycle,
-                    [d.id for d in domains], raters)
+                    [d.id for d in domains], raters, previous)
     write_metadata(book, fmt, meta, password)
     book.close()
     return buffer.getvalue(), book

@@ -12,9 +12,13 @@ from ..reader.model import Answer
 from ..rubric import Descriptor, Domain, Indicator, Rubric
 from .formats import Formats, text_height
 from .page import finish_sheet
+from .prefill import Carried
 
 WIDTHS = {"id": 5, "title": 20, "descriptor": 32, "rating": 14, "evidence": 34,
           "next_steps": 30, "priority": 10}
+# The columns of a prefilled workbook, right of Priority.
+PREFILL_WIDTHS = {layout.PREVIOUS_RATING: 14, layout.PREVIOUS_NEXT_STEPS: 30,
+                  layout.FOLLOWUP: 13, layout.REVIEW: 15}
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,12 @@ def write_domain_sheet(
     answers: dict[str, Answer],
     header_text: str,
     password: str | None,
+    carried: Carried | None = None,
 ) -> DomainSheet:
+    """Write the sheet; with `carried` (a prefilled workbook) it has the prefill columns."""
     name = layout.domain_sheet_name(domain)
     sheet = book.add_worksheet(name)
-    cols = layout.DomainColumns(len(rubric.levels))
+    cols = layout.DomainColumns(len(rubric.levels), prefill=carried is not None)
     _columns(sheet, cols, len(rubric.levels))
     _title_and_header(sheet, fmt, rubric, domain, cols)
 
@@ -57,7 +63,7 @@ def write_domain_sheet(
         row += 1
         for indicator in section.indicators:
             _indicator_row(book, sheet, fmt, rubric, indicator, row, cols, name,
-                           answers.get(indicator.id))
+                           answers.get(indicator.id), carried)
             rating_cells.append((row, cols.rating))
             row += 1
     last_row = row - 1
@@ -76,6 +82,9 @@ def _columns(sheet: Worksheet, cols: layout.DomainColumns, levels: int) -> None:
     sheet.set_column(cols.descriptor(1), cols.descriptor(levels), WIDTHS["descriptor"])
     for kind in layout.INPUT_KINDS:
         sheet.set_column(cols.of(kind), cols.of(kind), WIDTHS[kind])
+    if cols.prefill:
+        for kind in layout.PREFILL_KINDS:
+            sheet.set_column(cols.of(kind), cols.of(kind), PREFILL_WIDTHS[kind])
 
 
 def _title_and_header(sheet, fmt: Formats, rubric: Rubric, domain: Domain, cols) -> None:
@@ -91,11 +100,15 @@ def _title_and_header(sheet, fmt: Formats, rubric: Rubric, domain: Domain, cols)
                            fmt.header)
     for kind in layout.INPUT_KINDS:
         sheet.write_string(row, cols.of(kind), layout.INPUT_HEADERS[kind], fmt.header)
+    if cols.prefill:
+        for kind in layout.PREFILL_KINDS:
+            sheet.write_string(row, cols.of(kind), layout.PREFILL_HEADERS[kind], fmt.header)
     sheet.set_row(row, 30)
 
 
 def _indicator_row(book, sheet, fmt: Formats, rubric: Rubric, indicator: Indicator, row: int,
-                   cols, sheet_name: str, answer: Answer | None) -> None:
+                   cols, sheet_name: str, answer: Answer | None,
+                   carried: Carried | None) -> None:
     sheet.write_string(row, cols.id, indicator.id, fmt.cell_bold)
     sheet.write_string(row, cols.title, indicator.title, fmt.cell_bold)
     height = text_height(indicator.title, WIDTHS["title"])
@@ -107,6 +120,11 @@ def _indicator_row(book, sheet, fmt: Formats, rubric: Rubric, indicator: Indicat
     if answer is not None:
         for kind, text in (("evidence", answer.evidence), ("next_steps", answer.next_steps)):
             height = max(height, text_height(text, WIDTHS[kind]))
+    if carried is not None:
+        cells = carried.cells(indicator.id, answer)
+        _prefill_cells(book, sheet, fmt, indicator, row, cols, sheet_name, cells)
+        text = cells[layout.PREVIOUS_NEXT_STEPS]
+        height = max(height, text_height(text, PREFILL_WIDTHS[layout.PREVIOUS_NEXT_STEPS]))
     sheet.set_row(row, min(height, 409))
 
 
@@ -166,6 +184,52 @@ def _inputs(book, sheet, fmt: Formats, rubric: Rubric, indicator: Indicator, row
     sheet.data_validation(row, cols.priority, row, cols.priority, _priority_validation(indicator))
 
 
+def _prefill_cells(book, sheet, fmt: Formats, indicator: Indicator, row: int, cols,
+                   sheet_name: str, cells: dict[str, str]) -> None:
+    """Last cycle's rating and next steps (locked), the Follow-up and Review inputs."""
+    formats = {layout.PREVIOUS_RATING: fmt.carried_center, layout.PREVIOUS_NEXT_STEPS:
+               fmt.carried, layout.FOLLOWUP: fmt.input_center, layout.REVIEW: fmt.input_center}
+    for kind in layout.PREFILL_KINDS:
+        col = cols.of(kind)
+        # Text from the store is written as a string, never as a formula or a number.
+        if cells[kind]:
+            sheet.write_string(row, col, cells[kind], formats[kind])
+        else:
+            sheet.write_blank(row, col, None, formats[kind])
+        ref = f"{layout.quote_sheet(sheet_name)}!{layout.cell_ref(row, col, absolute=True)}"
+        book.define_name(layout.defined_name(kind, indicator), f"={ref}")
+    for kind, validation in ((layout.FOLLOWUP, _followup_validation(indicator)),
+                             (layout.REVIEW, _review_validation(indicator))):
+        sheet.data_validation(row, cols.of(kind), row, cols.of(kind), validation)
+
+
+def _followup_validation(indicator: Indicator) -> dict:
+    choices = ", ".join(layout.FOLLOWUP_CHOICES)
+    return {
+        "validate": "list",
+        "source": list(layout.FOLLOWUP_CHOICES),
+        "input_title": f"Follow-up of {indicator.id}"[:32],
+        "input_message": f"What became of last cycle's next steps? {choices}.",
+        "error_type": "stop",
+        "error_title": "Pick a follow-up from the list",
+        "error_message": f"A follow-up must be one of: {choices}.",
+    }
+
+
+def _review_validation(indicator: Indicator) -> dict:
+    return {
+        "validate": "list",
+        "source": list(layout.REVIEW_CHOICES),
+        "input_title": f"Review of {indicator.id}"[:32],
+        "input_message": (f'Set to "{layout.REVIEWED}" once the team has looked at this '
+                          "indicator again, even if the rating stays the same."),
+        "error_type": "stop",
+        "error_title": "Pick a review from the list",
+        "error_message": (f'A review must be "{layout.CARRIED_FORWARD}" or '
+                          f'"{layout.REVIEWED}".'),
+    }
+
+
 def _rating_validation(rubric: Rubric, indicator: Indicator) -> dict:
     return level_validation(
         rubric, f"Rate {indicator.id}",
@@ -206,6 +270,12 @@ def _conditional_formats(sheet, fmt: Formats, rubric: Rubric, cols, last_row: in
             "type": "cell", "criteria": "==", "value": f'"{label}"',
             "format": fmt.level_fill[i],
         })
+        if cols.prefill:  # last cycle's level in its level's colour too
+            col = cols.of(layout.PREVIOUS_RATING)
+            sheet.conditional_format(first, col, last_row, col, {
+                "type": "cell", "criteria": "==", "value": f'"{label}"',
+                "format": fmt.level_fill[i],
+            })
         col = cols.descriptor(level.level)
         sheet.conditional_format(first, col, last_row, col, {
             "type": "formula", "criteria": f'=${rating_col}{first + 1}="{label}"',

@@ -12,6 +12,7 @@ ACCENT = "#1F4E79"
 BAND = "#DCE6F1"
 INPUT_FILL = "#FFFDE7"
 BORDER = "#A6A6A6"
+CARRIED_FILL = "#EDEDED"  # last cycle's answers, shown beside this cycle's inputs
 
 # Level colours, lightest (first level) to strongest (last), chosen per level count so a
 # 3-level rubric still spans the whole scale.
@@ -76,6 +77,26 @@ class Formats:
             book.add_format({"bg_color": c, "border": 2, "border_color": ACCENT}) for c in colors
         ]
         self.level_colors = colors
+        self._book, self._boxed = book, boxed
+        self._carried: list = []
+
+    # Made only when a workbook is prefilled, so a plain workbook's styles stay as they were.
+    @property
+    def carried(self):
+        """Last cycle's next steps: locked, greyed, wrapped text."""
+        return self._carried_formats()[0]
+
+    @property
+    def carried_center(self):
+        """Last cycle's level: locked, greyed, centred."""
+        return self._carried_formats()[1]
+
+    def _carried_formats(self) -> list:
+        if not self._carried:
+            grey = {**self._boxed, "bg_color": CARRIED_FILL, "font_color": "#404040"}
+            self._carried = [self._book.add_format(grey),
+                             self._book.add_format({**grey, "align": "center", "bold": True})]
+        return self._carried
 
 
 def text_height(text: str, width: float, font_size: float = 10, min_lines: int = 1) -> float:

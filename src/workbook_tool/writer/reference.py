@@ -5,6 +5,7 @@ from __future__ import annotations
 from xlsxwriter.workbook import Workbook
 
 from .. import layout
+from ..reader.model import Previous
 from ..rubric import Rubric
 from .formats import Formats, text_height
 from .page import finish_sheet
@@ -50,8 +51,9 @@ def write_glossary_sheet(book: Workbook, fmt: Formats, rubric: Rubric, header_te
 
 
 def metadata(rubric: Rubric, school_id: str, school_name: str, cycle: str,
-             domain_ids: list[str], raters: int = 0) -> dict[str, str | int]:
-    return {
+             domain_ids: list[str], raters: int = 0,
+             previous: Previous | None = None) -> dict[str, str | int]:
+    meta: dict[str, str | int] = {
         layout.META_FORMAT: layout.FORMAT_VERSION,
         "rubric_id": rubric.id,
         "rubric_version": rubric.version,
@@ -62,6 +64,10 @@ def metadata(rubric: Rubric, school_id: str, school_name: str, cycle: str,
         "domains": ",".join(domain_ids),
         "raters": raters,
     }
+    if previous is not None:  # a plain workbook has no prefill keys at all
+        meta["previous_cycle"] = previous.cycle
+        meta["previous_rubric_version"] = previous.rubric_version
+    return meta
 
 
 def write_metadata(book: Workbook, fmt: Formats, meta: dict[str, str | int],
@@ -84,7 +90,8 @@ def write_metadata(book: Workbook, fmt: Formats, meta: dict[str, str | int],
             sheet.write_string(row, 1, value)
     sheet.hide()
     sheet.protect(password or "")
-    for key in layout.PROPERTY_KEYS:
+    prefill = tuple(key for key in layout.PREFILL_META_KEYS if key in meta)
+    for key in layout.PROPERTY_KEYS + prefill:
         value = meta[key]
         if isinstance(value, int):
             book.set_custom_property(key, value, "number_int")

@@ -11,6 +11,7 @@ from ..roster import School
 from ..rubric import Rubric
 from .formats import Formats, text_height
 from .page import finish_sheet
+from .prefill import Carried
 
 LABEL_WIDTH = 24
 VALUE_WIDTH = 30
@@ -32,7 +33,8 @@ def write_start_sheet(book: Workbook, fmt: Formats, rubric: Rubric, school: Scho
                       sheet_names: list[str], total: int, header_text: str,
                       password: str | None,
                       subtitle_height: float | None = None,
-                      completed_by: str = "") -> tuple[int, int]:
+                      completed_by: str = "",
+                      carried: Carried | None = None) -> tuple[int, int]:
     """Write the sheet; return the (row, col) of the progress cell for the Summary to fill."""
     sheet = book.add_worksheet(layout.START_SHEET)
     sheet.set_column(0, 0, LABEL_WIDTH)
@@ -77,6 +79,8 @@ def write_start_sheet(book: Workbook, fmt: Formats, rubric: Rubric, school: Scho
     progress = (row, 1)
     row += 2
 
+    if carried is not None:  # first thing a returning team reads
+        row = _paragraphs(sheet, fmt, row, "Last cycle's answers", _carried(rubric, carried))
     row = _paragraphs(sheet, fmt, row, "What this assessment is for", _purpose(rubric))
     row = _levels(sheet, fmt, rubric, row)
     row = _paragraphs(sheet, fmt, row, "How to fill it in", _how_to(rubric, sheet_names, total))
@@ -105,6 +109,32 @@ def _purpose(rubric: Rubric) -> list[str]:
         "schools are strong, where they need support, and what to plan next.",
         "There are no right answers: an honest rating with clear evidence helps more than a "
         "high one.",
+    ]
+
+
+def _carried(rubric: Rubric, carried: Carried) -> list[str]:
+    cycle = f"cycle {carried.cycle}" if carried.cycle else "the last cycle"
+    version = carried.rubric_version
+    if version and version != rubric.version:
+        source = f"{cycle} (rubric version {version}; this workbook uses version {rubric.version})"
+    elif version:
+        source = f"{cycle} (rubric version {version})"
+    else:
+        source = cycle
+    headers = layout.PREFILL_HEADERS
+    last, steps = headers[layout.PREVIOUS_RATING], headers[layout.PREVIOUS_NEXT_STEPS]
+    review, followup = headers[layout.REVIEW], headers[layout.FOLLOWUP]
+    return [
+        f"This workbook starts from your school's answers of {source}: each indicator's "
+        "rating, evidence, next steps and priority are already filled in, and the grey "
+        f"\"{last}\" and \"{steps}\" columns keep what you said then.",
+        "Review every indicator as a team. Where practice has moved, change the rating (and "
+        f"the evidence, next steps and priority). Once the team has looked at an indicator, "
+        f"set its {review} cell from \"{layout.CARRIED_FORWARD}\" to \"{layout.REVIEWED}\", "
+        "even when the rating stays the same: the district sees how many ratings were "
+        "carried forward without review.",
+        f"In {followup}, say what became of last cycle's next steps: "
+        + ", ".join(layout.FOLLOWUP_CHOICES[:-1]) + f" or {layout.FOLLOWUP_CHOICES[-1]}.",
     ]
 
 
