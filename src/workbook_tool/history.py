@@ -1,0 +1,600 @@
+"""The history store: every consolidated cycle in one SQLite file (standard library sqlite3).
+
+A store is an SQLite database marked as ours by `PRAGMA application_id` (APPLICATION_ID)
+with its schema version in `PRAGMA user_version` (SCHEMA_VERSION). It runs in WAL mode.
+Tables (every value a parameter, never formatted into SQL):
+
+- `cycles`: one row per cycle recorded: when, the rubric (id, version, fingerprint), the
+  tool's version, how many schools were accepted and how many return files were read.
+- `indicators`: the rubric's indicators at that cycle, in rubric order (to tell whether
+  another rubric's answers still fit).
+- `returns`: the rows of returns.csv (missing schools too).
+- `ratings`: the rows of ratings.csv (accepted returns only), with who completed the
+  workbook and the team's agreement note.
+- `rater_ratings`: each team rater's level of each indicator (team workbooks only).
+
+Recording a cycle is one transaction (BEGIN IMMEDIATE) that deletes that cycle's rows and
+inserts the new ones: a failure or a killed process at any point leaves the store as it
+was. "The most recent cycle" is the one recorded last (greatest recorded_at, then the later
+insertion), whatever its name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .consolidate import MISSING, RATINGS_COLUMNS, RETURNS_COLUMNS, Consolidation
+from .files import display_name, write_csv
+from .problems import NothingDone
+from .reader.model import Answer, Previous
+from .rubric import Rubric
+
+APPLICATION_ID = 0x57425448  # "WBTH"
+SCHEMA_VERSION = 1
+BUSY_SECONDS = 30.0  # how long a recording waits for another run's transaction to end
+
+HISTORY_CSV = "history.csv"
+HISTORY_RETURNS_CSV = "history_returns.csv"
+EXPORTS = (HISTORY_CSV, HISTORY_RETURNS_CSV)
+
+# Columns the Answer of a prefilled workbook carries, appended to ratings.csv by the reader.
+ANSWER_COLUMNS = ("previous_level", "review", "followup")
+HISTORY_COLUMNS = RATINGS_COLUMNS + tuple(c for c in ANSWER_COLUMNS if c not in RATINGS_COLUMNS)
+HISTORY_RETURNS_COLUMNS = ("cycle", *RETURNS_COLUMNS)
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_HEADER_BYTES = 100
+
+SCHEMA = (
+    """CREATE TABLE cycles (
+        cycle TEXT PRIMARY KEY,
+        recorded_at TEXT NOT NULL,
+        rubric_id TEXT NOT NULL,
+        rubric_version TEXT NOT NULL,
+        rubric_fingerprint TEXT NOT NULL,
+        tool_version TEXT NOT NULL,
+        schools_accepted INTEGER NOT NULL,
+        returns INTEGER NOT NULL)""",
+    """CREATE TABLE indicators (
+        cycle TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        domain_id TEXT NOT NULL,
+        indicator_id TEXT NOT NULL,
+        indicator TEXT NOT NULL,
+        PRIMARY KEY (cycle, indicator_id))""",
+    """CREATE TABLE returns (
+        cycle TEXT NOT NULL,
+        school_id TEXT NOT NULL,
+        school_name TEXT NOT NULL,
+        file TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        status TEXT NOT NULL,
+        rated INTEGER,
+        total INTEGER,
+        errors INTEGER,
+        warnings INTEGER)""",
+    "CREATE INDEX returns_cycle ON returns (cycle, school_id)",
+    """CREATE TABLE ratings (
+        cycle TEXT NOT NULL,
+        school_id TEXT NOT NULL,
+        school_name TEXT NOT NULL,
+        network TEXT NOT NULL,
+        domain_id TEXT NOT NULL,
+        indicator_id TEXT NOT NULL,
+        indicator TEXT NOT NULL,
+        level INTEGER,
+        label TEXT NOT NULL,
+        evidence TEXT NOT NULL,
+        next_steps TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        source_file TEXT NOT NULL,
+        previous_level INTEGER,
+        review TEXT NOT NULL,
+        followup TEXT NOT NULL,
+        completed_by TEXT NOT NULL,
+        agreement_note TEXT NOT NULL,
+        PRIMARY KEY (cycle, school_id, indicator_id))""",
+    """CREATE TABLE rater_ratings (
+        cycle TEXT NOT NULL,
+        school_id TEXT NOT NULL,
+        indicator_id TEXT NOT NULL,
+        rater INTEGER NOT NULL,
+        rater_name TEXT NOT NULL,
+        level INTEGER NOT NULL,
+        PRIMARY KEY (cycle, school_id, indicator_id, rater))""",
+)
+TABLES = ("cycles", "indicators", "returns", "ratings", "rater_ratings")
+
+_RATINGS_FIELDS = ("cycle", "school_id", "school_name", "network", "domain_id", "indicator_id",
+                   "indicator", "level", "label", "evidence", "next_steps", "priority",
+                   "source_file", "previous_level", "review", "followup", "completed_by",
+                   "agreement_note")
+
+
+class StoreError(NothingDone):
+    """The store cannot be used (not a store, damaged, newer, busy): one sentence, exit 2."""
+
+
+@dataclass(frozen=True)
+class CycleInfo:
+    """One row of `cycles`: what `history show` lists."""
+
+    cycle: str
+    recorded_at: str  # ISO 8601, UTC: 2026-06-30T14:05:09Z
+    rubric_id: str
+    rubric_version: str
+    rubric_fingerprint: str
+    tool_version: str
+    schools_accepted: int
+    returns: int  # return files read (missing schools not counted)
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording a cycle did."""
+
+    store: Path
+    cycle: CycleInfo
+    replaced: bool  # the cycle had been recorded before: its earlier record is gone
+
+
+@dataclass(frozen=True)
+class EarlierRating:
+    """One rating of an earlier cycle, for the Trends sheet."""
+
+    school_id: str
+    school_name: str
+    domain_id: str
+    indicator_id: str
+    level: int | None
+    label: str
+    next_steps: str
+    priority: str
+
+
+@dataclass(frozen=True)
+class EarlierCycle:
+    """The ratings of the most recent cycle recorded before the one being consolidated."""
+
+    cycle: str
+    rubric_version: str
+    ratings: list[EarlierRating]
+
+
+# -- checking a store ---------------------------------------------------------------------
+
+def check_store(path: str | Path) -> None:
+    """Raise StoreError if `path` cannot become or be used as a store; write nothing.
+
+    A missing or empty (0-byte) file is fine: recording creates the store there.
+    """
+    path = Path(path)
+    if not _has_content(path):
+        return
+    with closing(_open_read_only(path)) as con:
+        _check_markers(con, path)
+        _check_intact(con, path)
+
+
+def _has_content(path: Path) -> bool:
+    """False for a missing or 0-byte file; StoreError for what is not a file or not SQLite."""
+    if os.path.isdir(path):
+        raise StoreError(f"{_name(path)} is a folder, not a history store; give a file name "
+                         "such as history.sqlite")
+    try:
+        with open(path, "rb") as f:
+            header = f.read(_HEADER_BYTES)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise StoreError(f"the history store {_name(path)} cannot be read: "
+                         f"{exc.strerror or exc}") from None
+    if not header:
+        return False
+    if not header.startswith(_SQLITE_MAGIC):
+        raise StoreError(f"{_name(path)} is not a workbook-tool history store (it is not an "
+                         "SQLite database); give the store's path, or a new file name to "
+                         "start one")
+    if len(header) < _HEADER_BYTES:
+        raise StoreError(f"the history store {_name(path)} is damaged (it is shorter than an "
+                         "SQLite header, perhaps cut off); restore it from a backup")
+    return True
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that changes nothing on disk.
+
+    Without a `-wal` file beside it the database file is the whole store, and is opened
+    `immutable` (no lock, no `-shm` file made). With one, the store is open elsewhere or a
+    run was killed: it is opened read-only the ordinary way, which reads the WAL's committed
+    transactions and ignores an unfinished one.
+    """
+    wal = Path(f"{path}-wal")
+    mode = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+    uri = f"{path.absolute().as_uri()}?{mode}"
+    try:
+        con = sqlite3.connect(uri, uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _damaged(path, exc) from None
+    return con
+
+
+def _check_markers(con: sqlite3.Connection, path: Path) -> bool:
+    """True when the database is a store already, False when it is empty (no tables yet)."""
+    try:
+        app_id = con.execute("PRAGMA application_id").fetchone()[0]
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        tables = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise _busy(path) from None
+        raise _damaged(path, exc) from None
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(path, exc) from None
+    if app_id == 0 and version == 0 and tables == 0:
+        return False
+    if app_id != APPLICATION_ID:
+        raise StoreError(f"{_name(path)} is an SQLite database of another application, not a "
+                         "workbook-tool history store; give another file name")
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"the history store {_name(path)} was written by a newer "
+                         f"workbook-tool (store schema {version}; this version knows up to "
+                         f"{SCHEMA_VERSION}); upgrade workbook-tool to use it")
+    if version < 1:
+        raise _damaged(path, "it is marked as a store but has no schema version")
+    return True
+
+
+def _check_intact(con: sqlite3.Connection, path: Path) -> None:
+    try:
+        found = [row[0] for row in con.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(path, exc) from None
+    if found != ["ok"]:
+        raise _damaged(path, found[0] if found else "no answer to its integrity check")
+
+
+def _damaged(path: Path, why: object) -> StoreError:
+    said = " ".join(str(why).split())  # quick_check's report may span lines: one sentence
+    return StoreError(f"the history store {_name(path)} is damaged (SQLite says: {said}); "
+                      "restore it from a backup")
+
+
+def _busy(path: Path) -> StoreError:
+    return StoreError(f"the history store {_name(path)} is busy: another run is writing to "
+                      "it; try again when it has finished")
+
+
+def _name(path: Path) -> str:
+    return display_name(str(path))
+
+
+# -- recording a cycle --------------------------------------------------------------------
+
+def _execute(con: sqlite3.Connection, sql: str, args: Iterable = ()) -> sqlite3.Cursor:
+    """Every statement of a recording goes through here (tests fail each one in turn)."""
+    return con.execute(sql, tuple(args))
+
+
+def _execute_many(con: sqlite3.Connection, sql: str, rows: Iterable[tuple]) -> None:
+    con.executemany(sql, rows)
+
+
+def record_cycle(path: str | Path, run: Consolidation, cycle: str,
+                 recorded_at: str | None = None,
+                 busy_seconds: float = BUSY_SECONDS) -> Recorded:
+    """Record the consolidation `run` as cycle `cycle`, replacing that cycle's rows only.
+
+    One transaction: on any failure (or a killed process) the store stays as it was.
+    Creates the store when `path` is missing or empty. StoreError when it cannot be used.
+    """
+    path = Path(path)
+    if not cycle:
+        raise ValueError("a cycle is recorded under its name: the cycle must not be empty")
+    _has_content(path)  # not SQLite at all: refused before SQLite opens (and so changes) it
+    when = recorded_at or now()
+    try:
+        con = sqlite3.connect(path, timeout=busy_seconds, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _damaged(path, exc) from None
+    with closing(con):
+        if _check_markers(con, path):
+            _check_intact(con, path)  # never add to a damaged store
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            raise _busy(path) from None
+        try:
+            _execute(con, "BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            raise _busy(path) from None
+        try:
+            info, replaced = _record(con, path, run, cycle, when)
+            _execute(con, "COMMIT")
+        except BaseException as exc:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            if isinstance(exc, StoreError):
+                raise
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise _busy(path) from None
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cycle '{cycle}' could not be recorded in the history store "
+                                 f"{_name(path)} (SQLite says: {exc}); the store is "
+                                 "unchanged") from None
+            raise
+    return Recorded(path, info, replaced)
+
+
+def _record(con: sqlite3.Connection, path: Path, run: Consolidation, cycle: str,
+            when: str) -> tuple[CycleInfo, bool]:
+    if not _check_markers(con, path):  # a new store (checked again: another run may be first)
+        for statement in SCHEMA:
+            _execute(con, statement)
+        _execute(con, f"PRAGMA application_id = {APPLICATION_ID:d}")
+        _execute(con, f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+    replaced = _execute(con, "SELECT count(*) FROM cycles WHERE cycle = ?",
+                        (cycle,)).fetchone()[0] > 0
+    for table in TABLES:  # names from the constant above, never from input
+        _execute(con, f"DELETE FROM {table} WHERE cycle = ?", (cycle,))
+    info = cycle_info(run, cycle, when)
+    _execute(con, "INSERT INTO cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             (info.cycle, info.recorded_at, info.rubric_id, info.rubric_version,
+              info.rubric_fingerprint, info.tool_version, info.schools_accepted,
+              info.returns))
+    _execute_many(con, "INSERT INTO indicators VALUES (?, ?, ?, ?, ?)",
+                  ((cycle, i, ind.domain_id, ind.id, ind.title)
+                   for i, ind in enumerate(run.rubric.indicators, 1)))
+    _execute_many(con, "INSERT INTO returns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  (_returns_row(cycle, row.values()) for row in run.rows))
+    marks = ", ".join("?" * len(_RATINGS_FIELDS))
+    _execute_many(con, f"INSERT INTO ratings VALUES ({marks})", store_ratings(run, cycle))
+    _execute_many(con, "INSERT INTO rater_ratings VALUES (?, ?, ?, ?, ?, ?)",
+                  rater_rows(run, cycle))
+    return info, replaced
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cycle_info(run: Consolidation, cycle: str, recorded_at: str) -> CycleInfo:
+    files = sum(1 for row in run.rows if row.status != MISSING)
+    rubric = run.rubric
+    return CycleInfo(cycle, recorded_at, rubric.id, rubric.version, rubric.fingerprint,
+                     __version__, len(run.accepted), files)
+
+
+def _returns_row(cycle: str, values: list) -> tuple:
+    # A missing school's counts are "" in returns.csv and NULL in the store.
+    return (cycle, *values[:5], *(None if v == "" else v for v in values[5:]))
+
+
+def _whole(value: object) -> int | None:
+    return None if value in ("", None) else int(value)
+
+
+def store_ratings(run: Consolidation, cycle: str) -> Iterator[tuple]:
+    """The rows of `ratings`: ratings.csv's rows (summary.exports.ratings_rows) with the
+    prefilled workbook's answers, who completed it and the team's agreement note."""
+    from .summary.exports import ratings_rows
+
+    at = {name: i for i, name in enumerate(RATINGS_COLUMNS)}
+    results = {row.school_id: row.result for row in run.accepted}
+    extra = [at.get(name) for name in ANSWER_COLUMNS]  # None until the reader gives them
+    for row in ratings_rows(run):
+        school_id, indicator_id = row[at["school_id"]], row[at["indicator_id"]]
+        result = results[school_id]
+        notes = result.team.notes if result.team is not None else {}
+        previous, review, followup = ("" if i is None else row[i] for i in extra)
+        yield (cycle, school_id, row[at["school_name"]], row[at["network"]],
+               row[at["domain_id"]], indicator_id, row[at["indicator"]],
+               _whole(row[at["level"]]), row[at["label"]], row[at["evidence"]],
+               row[at["next_steps"]], row[at["priority"]], row[at["source_file"]],
+               _whole(previous), review or "", followup or "", result.completed_by,
+               notes.get(indicator_id, ""))
+
+
+def rater_rows(run: Consolidation, cycle: str) -> Iterator[tuple]:
+    """Each rating a team rater gave, in the accepted team returns (none where not rated)."""
+    for row in run.accepted:
+        team = row.result.team
+        if team is None:
+            continue
+        answers = row.result.answers
+        held = getattr(answers, "held_rows", None)
+        ids = [r[0] for r in held] if held is not None else [a.indicator_id for a in answers]
+        for indicator_id in ids:
+            for k, level in enumerate(team.of(indicator_id), 1):
+                if level is not None:
+                    yield (cycle, row.school_id, indicator_id, k, team.names[k - 1], level)
+
+
+# -- reading ------------------------------------------------------------------------------
+
+@contextmanager
+def reading(path: str | Path, must_exist: bool = True) -> Iterator[sqlite3.Connection | None]:
+    """A checked, read-only connection to the store; None for an empty or missing file when
+    `must_exist` is False (a store with nothing recorded yet)."""
+    path = Path(path)
+    if not _has_content(path):
+        if must_exist and not path.exists():
+            raise StoreError(f"there is no history store at {_name(path)}; record one with "
+                             "consolidate --history")
+        yield None
+        return
+    with closing(_open_read_only(path)) as con:
+        if not _check_markers(con, path):
+            yield None
+            return
+        _check_intact(con, path)
+        try:
+            yield con
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise _busy(path) from None
+            raise _damaged(path, exc) from None
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(path, exc) from None
+
+
+_ORDER = "ORDER BY c.recorded_at, c.rowid"  # recording order: the last one is the most recent
+
+
+def list_cycles(path: str | Path) -> list[CycleInfo]:
+    """The cycles recorded, the earliest recorded first."""
+    with reading(path) as con:
+        if con is None:
+            return []
+        rows = con.execute(
+            "SELECT cycle, recorded_at, rubric_id, rubric_version, rubric_fingerprint, "
+            f"tool_version, schools_accepted, returns FROM cycles c {_ORDER}").fetchall()
+    return [CycleInfo(*row) for row in rows]
+
+
+def export_history(path: str | Path, out: str | Path) -> dict[str, Path]:
+    """history.csv and history_returns.csv in folder `out`, both or neither (staging).
+
+    history.csv: ratings.csv's columns (then previous_level, review, followup) for every
+    cycle; history_returns.csv: `cycle`, then returns.csv's columns. Cycles in the order
+    they were recorded, rows in the order of their run's CSV files.
+    """
+    from .staging import staged
+
+    with reading(path) as con, staged(out, EXPORTS) as staging:
+        write_csv(staging.path(HISTORY_CSV), HISTORY_COLUMNS, _history_rows(con))
+        write_csv(staging.path(HISTORY_RETURNS_CSV), HISTORY_RETURNS_COLUMNS,
+                  _history_returns(con))
+        return staging.commit()
+
+
+def _history_rows(con: sqlite3.Connection | None) -> Iterator[tuple]:
+    if con is None:
+        return
+    # Column names from the constants above; a column the store lacks is left empty.
+    known = set(_RATINGS_FIELDS)
+    columns = ", ".join(f"r.{c}" if c in known else "''" for c in HISTORY_COLUMNS)
+    yield from _plain(con.execute(
+        f"SELECT {columns} FROM ratings r JOIN cycles c ON c.cycle = r.cycle "
+        f"{_ORDER}, r.rowid"))
+
+
+def _history_returns(con: sqlite3.Connection | None) -> Iterator[tuple]:
+    if con is None:
+        return
+    columns = ", ".join(f"r.{c}" for c in HISTORY_RETURNS_COLUMNS)
+    yield from _plain(con.execute(
+        f"SELECT {columns} FROM returns r JOIN cycles c ON c.cycle = r.cycle "
+        f"{_ORDER}, r.rowid"))
+
+
+def _plain(rows: Iterable[tuple]) -> Iterator[list]:
+    """NULL (unrated, a missing school's counts) is an empty field, as in the run's CSVs."""
+    for row in rows:
+        yield ["" if v is None else v for v in row]
+
+
+def previous_answers(path: str | Path, rubric: Rubric, cycle: str, school_ids: Iterable[str],
+                     prefill_cycle: str | None = None) -> dict[str, Previous]:
+    """Per school, its answers of the most recently recorded cycle other than `cycle` in
+    which it has accepted ratings (or of `prefill_cycle` only). Schools with none are left
+    out. A cycle recorded with another rubric is used only if it had every indicator id of
+    `rubric`; else StoreError."""
+    wanted = set(school_ids)
+    with reading(path) as con:
+        if con is None:
+            return {}
+        chosen = _chosen_cycles(con, path, cycle, prefill_cycle, wanted)
+        out: dict[str, Previous] = {}
+        for source, schools in _by_cycle(chosen).items():
+            version = _fitting_version(con, path, source, rubric)
+            out.update(_answers_of(con, source, version, schools, rubric))
+    return {school_id: out[school_id] for school_id in sorted(out)}
+
+
+def _chosen_cycles(con: sqlite3.Connection, path: str | Path, cycle: str,
+                   prefill_cycle: str | None, wanted: set[str]) -> dict[str, str]:
+    """school id -> the cycle its answers come from."""
+    if prefill_cycle is not None:
+        if con.execute("SELECT 1 FROM cycles WHERE cycle = ?", (prefill_cycle,)).fetchone() \
+                is None:
+            raise StoreError(f"the history store {_name(Path(path))} has no cycle "
+                             f"'{prefill_cycle}'; `workbook-tool history show` lists the "
+                             "cycles it holds")
+        rows = con.execute("SELECT DISTINCT school_id, cycle FROM ratings WHERE cycle = ?",
+                           (prefill_cycle,))
+    else:
+        # In recording order, so the last cycle seen for a school is its most recent.
+        rows = con.execute(
+            "SELECT r.school_id, r.cycle FROM (SELECT DISTINCT school_id, cycle FROM ratings "
+            f"WHERE cycle != ?) r JOIN cycles c ON c.cycle = r.cycle {_ORDER}", (cycle,))
+    return {school_id: source for school_id, source in rows if school_id in wanted}
+
+
+def _by_cycle(chosen: dict[str, str]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for school_id, source in chosen.items():
+        out.setdefault(source, set()).add(school_id)
+    return out
+
+
+def _fitting_version(con: sqlite3.Connection, path: str | Path, source: str,
+                     rubric: Rubric) -> str:
+    """The rubric version of cycle `source`, if its answers fit `rubric`; else StoreError."""
+    fingerprint, version = con.execute(
+        "SELECT rubric_fingerprint, rubric_version FROM cycles WHERE cycle = ?",
+        (source,)).fetchone()
+    if fingerprint == rubric.fingerprint:
+        return version
+    had = {row[0] for row in con.execute(
+        "SELECT indicator_id FROM indicators WHERE cycle = ?", (source,))}
+    lacking = [ind.id for ind in rubric.indicators if ind.id not in had]
+    if lacking:
+        shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more"
+                                          if len(lacking) > 5 else "")
+        raise StoreError(f"cycle '{source}' of the history store {_name(Path(path))} was "
+                         f"recorded with rubric version {version}, which lacks indicator(s) "
+                         f"{shown} of this rubric; its answers cannot prefill these workbooks")
+    return version
+
+
+def _answers_of(con: sqlite3.Connection, source: str, version: str, schools: set[str],
+                rubric: Rubric) -> dict[str, Previous]:
+    ids = {ind.id for ind in rubric.indicators}
+    answers: dict[str, dict[str, Answer]] = {}
+    rows = con.execute("SELECT school_id, indicator_id, level, label, evidence, next_steps, "
+                       "priority FROM ratings WHERE cycle = ? ORDER BY rowid", (source,))
+    for school_id, indicator_id, level, label, evidence, next_steps, priority in rows:
+        if school_id in schools and indicator_id in ids:
+            answers.setdefault(school_id, {})[indicator_id] = Answer(
+                indicator_id, level, label, evidence, next_steps, priority)
+    return {school_id: Previous(source, version, found)
+            for school_id, found in answers.items()}
+
+
+def earlier_cycle(path: str | Path, cycle: str) -> EarlierCycle | None:
+    """The ratings of the most recently recorded cycle other than `cycle` (None when the
+    store is missing, empty or holds no other cycle), in the order they were recorded."""
+    with reading(path, must_exist=False) as con:
+        if con is None:
+            return None
+        found = con.execute("SELECT cycle, rubric_version FROM cycles c WHERE cycle != ? "
+                            "ORDER BY c.recorded_at DESC, c.rowid DESC LIMIT 1",
+                            (cycle,)).fetchone()
+        if found is None:
+            return None
+        source, version = found
+        rows = con.execute("SELECT school_id, school_name, domain_id, indicator_id, level, "
+                           "label, next_steps, priority FROM ratings WHERE cycle = ? "
+                           "ORDER BY rowid", (source,))
+        return EarlierCycle(source, version, [EarlierRating(*row) for row in rows])

@@ -1,0 +1,648 @@
+"""The history store (workbook_tool.history): what it records, read back with the sqlite3
+module; that a failed, killed or concurrent recording leaves the store as it was; that a
+file that is not a usable store is refused untouched; and the reads for prefill and trends.
+
+Runs are built from hand-made ReturnResults of the small rubric (indicators 1.1, 1.2, 1.3,
+2.1, 2.2; levels 1 Beginning, 2 Growing, 3 Strong Practice).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from workbook_tool import history
+from workbook_tool.consolidate import Consolidation, consolidate
+from workbook_tool.history import StoreError
+from workbook_tool.problems import ERROR, Problem
+from workbook_tool.reader.model import Answer, Previous, ReturnResult, TeamRatings
+from workbook_tool.roster import School
+from workbook_tool.rubric import Rubric, load_rubric
+
+HERE = Path(__file__).parent
+IDS = ("1.1", "1.2", "1.3", "2.1", "2.2")
+LABELS = {None: "", 1: "Beginning", 2: "Growing", 3: "Strong Practice"}
+HOSTILE = "'; DROP TABLE ratings; --"
+QUOTED = 'O\'Keefe "Arts" Academy'
+ROSTER = [School("101", "Lincoln High", "North"), School("102", QUOTED, "South"),
+          School("103", "Pine School", "North")]
+A, B = "2025-26", "2026-27"
+AT_A, AT_B = "2026-06-30T12:00:00Z", "2027-06-30T12:00:00Z"
+
+
+@cache
+def small() -> Rubric:
+    return load_rubric(HERE / "data" / "small_rubric.yaml")
+
+
+def answers(levels, evidence: str = "", next_steps: str = "", priority: str = "") -> list:
+    return [Answer(i, level, LABELS[level], evidence and f"{evidence} {i}",
+                   next_steps and f"{next_steps} {i}", priority)
+            for i, level in zip(IDS, levels, strict=True)]
+
+
+def result(school_id: str, cycle: str, levels, *, evidence: str = "", next_steps: str = "",
+           priority: str = "", completed_by: str = "", team: TeamRatings | None = None,
+           rejected: bool = False, rubric: Rubric | None = None) -> ReturnResult:
+    rubric = rubric or small()
+    file = f"returns/{school_id}_{cycle}.xlsx"
+    problems = [Problem(file, "invalid-rating", "Not a level.", severity=ERROR)] if rejected \
+        else []
+    return ReturnResult(file, f"sha-{school_id}-{cycle}", school_id, "", cycle, rubric.id,
+                        rubric.version, rubric.fingerprint, 2, completed_by=completed_by,
+                        team=team, answers=answers(levels, evidence, next_steps, priority),
+                        problems=problems)
+
+
+def run_a() -> Consolidation:
+    """Cycle A: 101 a team return, 102 hostile texts, 103 missing."""
+    team = TeamRatings(("Ana", "Ben"), {"1.1": (1, 2), "1.2": (2, None)}, {"1.1": "Ben's view"})
+    return consolidate([
+        result("101", A, [1, 2, 3, None, 2], evidence="Minutes", next_steps="Plan",
+               priority="High", completed_by="Ana Ruiz", team=team),
+        result("102", A, [2, 2, 2, 2, 2], evidence=HOSTILE, next_steps=QUOTED),
+    ], small(), ROSTER, A)
+
+
+def run_b() -> Consolidation:
+    """Cycle B: 101 rejected this time, 102 and 103 accepted."""
+    return consolidate([
+        result("101", B, [3, 3, 3, 3, 3], rejected=True),
+        result("102", B, [3, 2, 1, 2, 3], evidence="New"),
+        result("103", B, [1, 1, 1, 1, 1]),
+    ], small(), ROSTER, B)
+
+
+def rows(path: Path, sql: str, args=()) -> list[tuple]:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def dump(path: Path) -> list[str]:
+    """Everything the store holds, markers included."""
+    con = sqlite3.connect(path)
+    try:
+        marks = [f"{p}={con.execute(f'PRAGMA {p}').fetchone()[0]}"
+                 for p in ("application_id", "user_version")]
+        return marks + list(con.iterdump())
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def store(tmp_path) -> Path:
+    """A store holding cycle A."""
+    path = tmp_path / "history.sqlite"
+    history.record_cycle(path, run_a(), A, AT_A)
+    return path
+
+
+# -- schema and what is recorded -----------------------------------------------------------
+
+def test_a_new_store_is_marked_and_in_wal_mode(tmp_path):
+    path = tmp_path / "new.sqlite"
+    history.record_cycle(path, run_a(), A, AT_A)
+    assert rows(path, "PRAGMA application_id") == [(0x57425448,)]
+    assert rows(path, "PRAGMA user_version") == [(1,)]
+    assert rows(path, "PRAGMA journal_mode") == [("wal",)]
+    assert rows(path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") == [
+        ("cycles",), ("indicators",), ("rater_ratings",), ("ratings",), ("returns",)]
+    assert [r[1] for r in rows(path, "PRAGMA table_info(ratings)")] == [
+        "cycle", "school_id", "school_name", "network", "domain_id", "indicator_id",
+        "indicator", "level", "label", "evidence", "next_steps", "priority", "source_file",
+        "previous_level", "review", "followup", "completed_by", "agreement_note"]
+    assert sorted(os.listdir(tmp_path)) == ["new.sqlite"]  # closed cleanly: no -wal left
+
+
+def test_a_cycle_is_recorded_row_by_row(store):
+    fingerprint = small().fingerprint
+    assert rows(store, "SELECT * FROM cycles") == [
+        (A, AT_A, "small-test-rubric", "2024-01", fingerprint, "0.1.0", 2, 2)]
+    assert rows(store, "SELECT * FROM indicators ORDER BY position") == [
+        (A, 1, "1", "1.1", "Shared vision"), (A, 2, "1", "1.2", "Resources"),
+        (A, 3, "1", "1.3", "Data use"), (A, 4, "2", "2.1", "Employer partners"),
+        (A, 5, "2", "2.2", "Family engagement")]
+    assert rows(store, "SELECT * FROM returns ORDER BY rowid") == [
+        (A, "101", "Lincoln High", "returns/101_2025-26.xlsx", "sha-101-2025-26",
+         "accepted", 4, 5, 0, 0),
+        (A, "102", QUOTED, "returns/102_2025-26.xlsx", "sha-102-2025-26", "accepted", 5, 5,
+         0, 0),
+        (A, "103", "Pine School", "", "", "missing", None, None, None, None)]
+    f101 = "returns/101_2025-26.xlsx"
+    assert rows(store, "SELECT * FROM ratings WHERE school_id = '101' ORDER BY rowid") == [
+        (A, "101", "Lincoln High", "North", "1", "1.1", "Shared vision", 1, "Beginning",
+         "Minutes 1.1", "Plan 1.1", "High", f101, None, "", "", "Ana Ruiz", "Ben's view"),
+        (A, "101", "Lincoln High", "North", "1", "1.2", "Resources", 2, "Growing",
+         "Minutes 1.2", "Plan 1.2", "High", f101, None, "", "", "Ana Ruiz", ""),
+        (A, "101", "Lincoln High", "North", "1", "1.3", "Data use", 3, "Strong Practice",
+         "Minutes 1.3", "Plan 1.3", "High", f101, None, "", "", "Ana Ruiz", ""),
+        (A, "101", "Lincoln High", "North", "2", "2.1", "Employer partners", None, "",
+         "Minutes 2.1", "Plan 2.1", "High", f101, None, "", "", "Ana Ruiz", ""),
+        (A, "101", "Lincoln High", "North", "2", "2.2", "Family engagement", 2, "Growing",
+         "Minutes 2.2", "Plan 2.2", "High", f101, None, "", "", "Ana Ruiz", "")]
+    assert rows(store, "SELECT * FROM rater_ratings ORDER BY rowid") == [
+        (A, "101", "1.1", 1, "Ana", 1), (A, "101", "1.1", 2, "Ben", 2),
+        (A, "101", "1.2", 1, "Ana", 2)]
+
+
+def test_the_answers_of_a_prefilled_return_are_recorded(tmp_path):
+    prefilled = result("101", A, [2, 2, 2, 2, 2])
+    prefilled.answers = [replace(a, previous_level=1, review="Reviewed", followup="Done")
+                         if a.indicator_id == "1.2" else a for a in prefilled.answers]
+    path = tmp_path / "h.sqlite"
+    history.record_cycle(path, consolidate([prefilled], small(), ROSTER[:1], A), A, AT_A)
+    assert rows(path, "SELECT indicator_id, previous_level, review, followup FROM ratings "
+                      "ORDER BY rowid") == [
+        ("1.1", None, "", ""), ("1.2", 1, "Reviewed", "Done"), ("1.3", None, "", ""),
+        ("2.1", None, "", ""), ("2.2", None, "", "")]
+
+
+def test_texts_that_look_like_sql_are_stored_and_read_back_exactly(store, tmp_path):
+    assert rows(store, "SELECT school_name, evidence, next_steps FROM ratings "
+                       "WHERE school_id = '102' AND indicator_id = '1.1'") == [
+        (QUOTED, "'; DROP TABLE ratings; -- 1.1", 'O\'Keefe "Arts" Academy 1.1')]
+    assert rows(store, "SELECT count(*) FROM ratings") == [(10,)]
+    found = history.previous_answers(store, small(), B, ["102"])
+    assert found["102"].answers["1.1"] == Answer("1.1", 2, "Growing",
+                                                 "'; DROP TABLE ratings; -- 1.1",
+                                                 'O\'Keefe "Arts" Academy 1.1', "")
+    history.export_history(store, tmp_path / "out")
+    with open(tmp_path / "out" / "history.csv", encoding="utf-8", newline="") as f:
+        exported = [r for r in csv.DictReader(f) if r["school_id"] == "102"]
+    assert (exported[0]["school_name"], exported[0]["evidence"]) == (
+        QUOTED, "'; DROP TABLE ratings; -- 1.1")
+
+
+def test_recording_a_cycle_again_replaces_that_cycle_only(store):
+    history.record_cycle(store, run_b(), B, AT_B)
+    b_rows = {t: rows(store, f"SELECT * FROM {t} WHERE cycle = ? ORDER BY rowid", (B,))
+              for t in history.TABLES}
+    again = consolidate([result("101", A, [3, 3, 3, 3, 3], evidence="Redone")],
+                        small(), ROSTER, A)
+    done = history.record_cycle(store, again, A, "2027-07-01T08:00:00Z")
+    assert done.replaced is True
+    assert rows(store, "SELECT cycle, recorded_at, schools_accepted, returns FROM cycles "
+                       "ORDER BY rowid") == [(B, AT_B, 2, 3), (A, "2027-07-01T08:00:00Z", 1, 1)]
+    assert rows(store, "SELECT school_id, indicator_id, level, evidence FROM ratings "
+                       "WHERE cycle = ? ORDER BY rowid", (A,)) == [
+        ("101", i, 3, f"Redone {i}") for i in IDS]
+    assert rows(store, "SELECT school_id, status FROM returns WHERE cycle = ? ORDER BY rowid",
+                (A,)) == [("101", "accepted"), ("102", "missing"), ("103", "missing")]
+    assert rows(store, "SELECT count(*) FROM rater_ratings WHERE cycle = ?", (A,)) == [(0,)]
+    for table, before in b_rows.items():
+        assert rows(store, f"SELECT * FROM {table} WHERE cycle = ? ORDER BY rowid",
+                    (B,)) == before
+    assert len(b_rows["ratings"]) == 10 and len(b_rows["returns"]) == 3
+
+
+def test_a_new_cycle_is_not_a_replacement(tmp_path):
+    done = history.record_cycle(tmp_path / "h.sqlite", run_a(), A, AT_A)
+    assert (done.replaced, done.cycle.cycle, done.cycle.schools_accepted) == (False, A, 2)
+
+
+# -- failures, kills and concurrency ------------------------------------------------------
+
+def fail_at(monkeypatch, k: int, error: BaseException | None = None) -> dict:
+    """Make the k-th statement of a recording raise (k = 0: none); count the statements."""
+    seen = {"n": 0}
+    one, many = history._execute, history._execute_many
+
+    def step():
+        seen["n"] += 1
+        if seen["n"] == k:
+            raise error or RuntimeError("injected")
+
+    def failing_one(con, sql, args=()):
+        step()
+        return one(con, sql, args)
+
+    def failing_many(con, sql, rows_):
+        step()
+        return many(con, sql, rows_)
+
+    monkeypatch.setattr(history, "_execute", failing_one)
+    monkeypatch.setattr(history, "_execute_many", failing_many)
+    return seen
+
+
+def test_a_recording_has_thirteen_statements_into_a_store(store, monkeypatch):
+    seen = fail_at(monkeypatch, 0)
+    history.record_cycle(store, run_b(), B, AT_B)
+    assert seen["n"] == 13  # BEGIN, 1 SELECT, 5 DELETE, 5 INSERT, COMMIT
+
+
+def test_a_failure_at_any_statement_leaves_the_store_as_it_was(store, tmp_path, monkeypatch):
+    before_bytes, before = store.read_bytes(), dump(store)
+    for k in range(1, 14):
+        with monkeypatch.context() as patch:
+            fail_at(patch, k)
+            with pytest.raises(RuntimeError, match="injected"):
+                history.record_cycle(store, run_b(), B, AT_B)
+        assert store.read_bytes() == before_bytes, k
+        assert dump(store) == before, k
+    history.check_store(store)
+    assert [c.cycle for c in history.list_cycles(store)] == [A]
+
+
+def test_a_failure_while_rows_are_produced_leaves_the_store_as_it_was(store, monkeypatch):
+    before_bytes, before = store.read_bytes(), dump(store)
+    real = history.store_ratings
+
+    def two_then_fail(run, cycle):
+        for n, row in enumerate(real(run, cycle)):
+            if n == 2:
+                raise OSError(5, "Input/output error")
+            yield row
+
+    monkeypatch.setattr(history, "store_ratings", two_then_fail)
+    with pytest.raises(OSError):
+        history.record_cycle(store, run_b(), B, AT_B)
+    assert store.read_bytes() == before_bytes
+    assert dump(store) == before
+
+
+def test_an_sqlite_error_mid_recording_is_one_sentence_and_changes_nothing(store, monkeypatch):
+    before = dump(store)
+    fail_at(monkeypatch, 11, sqlite3.OperationalError("disk I/O error"))
+    with pytest.raises(StoreError) as caught:
+        history.record_cycle(store, run_b(), B, AT_B)
+    assert str(caught.value) == (
+        f"cycle '2026-27' could not be recorded in the history store {store} (SQLite says: "
+        "disk I/O error); the store is unchanged")
+    assert dump(store) == before
+
+
+def test_a_failed_first_recording_leaves_no_cycle(tmp_path, monkeypatch):
+    path = tmp_path / "new.sqlite"
+    seen = fail_at(monkeypatch, 0)
+    history.record_cycle(tmp_path / "counted.sqlite", run_a(), A, AT_A)
+    assert seen["n"] == 21  # 8 statements make the schema and its markers
+    for k in range(1, 22):
+        with monkeypatch.context() as patch:
+            fail_at(patch, k)
+            with pytest.raises(RuntimeError, match="injected"):
+                history.record_cycle(path, run_a(), A, AT_A)
+        history.check_store(path)
+        assert history.list_cycles(path) == [], k
+    history.record_cycle(path, run_a(), A, AT_A)
+    assert [c.cycle for c in history.list_cycles(path)] == [A]
+
+
+KILLER = """
+import os, signal, sys
+sys.path.insert(0, sys.argv[1])
+import test_history as t
+from workbook_tool import history
+
+k, seen = int(sys.argv[3]), [0]
+one, many = history._execute, history._execute_many
+real_ratings = history.store_ratings
+
+def step():
+    seen[0] += 1
+    if seen[0] == k:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+def killing_one(con, sql, args=()):
+    step()
+    return one(con, sql, args)
+
+def killing_many(con, sql, rows):
+    step()
+    return many(con, sql, rows)
+
+def ratings_then_kill(run, cycle):  # k = 0: killed in the middle of the ratings rows
+    for n, row in enumerate(real_ratings(run, cycle)):
+        if n == 3 and k == 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+        yield row
+
+history._execute, history._execute_many = killing_one, killing_many
+history.store_ratings = ratings_then_kill
+history.record_cycle(sys.argv[2], t.run_b(), t.B, t.AT_B)
+print("not killed")
+"""
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGKILL is POSIX")
+def test_a_process_killed_mid_recording_leaves_the_store_as_it_was(store):
+    before_bytes, before = store.read_bytes(), dump(store)
+    for k in (0, 2, 5, 9, 12, 13):  # mid-rows, after SELECT, mid-DELETEs, INSERTs, COMMIT
+        done = subprocess.run([sys.executable, "-c", KILLER, str(HERE), str(store), str(k)],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == -9, (k, done.stdout, done.stderr)
+        assert store.read_bytes() == before_bytes, k
+        history.check_store(store)
+        assert [c.cycle for c in history.list_cycles(store)] == [A], k
+        assert dump(store) == before, k
+    history.record_cycle(store, run_b(), B, AT_B)
+    assert [c.cycle for c in history.list_cycles(store)] == [A, B]
+
+
+def test_a_store_another_run_is_writing_to_is_busy(store):
+    other = sqlite3.connect(store, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        before = dump(store)
+        with pytest.raises(StoreError) as caught:
+            history.record_cycle(store, run_b(), B, AT_B, busy_seconds=0.1)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert str(caught.value) == (
+        f"the history store {store} is busy: another run is writing to it; try again when "
+        "it has finished")
+    assert dump(store) == before
+
+
+def test_a_recording_waits_for_another_to_finish(store):
+    other = sqlite3.connect(store, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE cycles SET returns = 7 WHERE cycle = ?", (A,))
+
+    def finish_later():
+        time.sleep(0.3)
+        other.execute("COMMIT")
+        other.close()
+
+    later = threading.Thread(target=finish_later)
+    later.start()
+    history.record_cycle(store, run_b(), B, AT_B, busy_seconds=30)
+    later.join()
+    assert rows(store, "SELECT cycle, returns FROM cycles ORDER BY rowid") == [(A, 7), (B, 3)]
+
+
+# -- files that are not usable stores -------------------------------------------------------
+
+def refused(path: Path) -> str:
+    """check_store and record_cycle both refuse `path`, leaving it and its folder as they
+    were; the message."""
+    before, listing = path.read_bytes(), sorted(os.listdir(path.parent))
+    with pytest.raises(StoreError) as caught:
+        history.check_store(path)
+    with pytest.raises(StoreError) as again:
+        history.record_cycle(path, run_b(), B, AT_B)
+    assert str(again.value) == str(caught.value)
+    with pytest.raises(StoreError):
+        history.list_cycles(path)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(path.parent)) == listing
+    assert "\n" not in str(caught.value)
+    return str(caught.value)
+
+
+def test_random_bytes_are_refused(tmp_path):
+    path = tmp_path / "h.sqlite"
+    path.write_bytes(random.Random(13).randbytes(5000))
+    assert refused(path) == (
+        f"{path} is not a workbook-tool history store (it is not an SQLite database); give "
+        "the store's path, or a new file name to start one")
+
+
+def test_a_text_file_is_refused(tmp_path):
+    path = tmp_path / "h.sqlite"
+    path.write_text("cycle,school_id\n2025-26,101\n", encoding="utf-8")
+    assert "is not a workbook-tool history store" in refused(path)
+
+
+def test_a_store_cut_short_is_refused(store, tmp_path):
+    whole = store.read_bytes()
+    assert len(whole) > 8192
+    for size, why in ((50, "it is shorter than an SQLite header, perhaps cut off"),
+                      (len(whole) // 2, "SQLite says: database disk image is malformed"),
+                      (4096, "SQLite says: database disk image is malformed")):
+        path = tmp_path / f"cut{size}.sqlite"
+        path.write_bytes(whole[:size])
+        assert refused(path) == (f"the history store {path} is damaged ({why}); restore it "
+                                 "from a backup")
+
+
+def test_a_store_with_a_damaged_page_is_refused(store, tmp_path):
+    whole = store.read_bytes()
+    path = tmp_path / "damaged.sqlite"
+    path.write_bytes(whole[:8192] + b"\xff" * 4096 + whole[12288:])
+    message = refused(path)
+    assert message.startswith(f"the history store {path} is damaged (SQLite says: ")
+    assert message.endswith("); restore it from a backup")
+
+
+def test_another_applications_database_is_refused(tmp_path):
+    path = tmp_path / "other.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE ratings (school_id TEXT, level INTEGER)")
+    con.execute("INSERT INTO ratings VALUES ('101', 3)")
+    con.commit()
+    con.close()
+    assert refused(path) == (
+        f"{path} is an SQLite database of another application, not a workbook-tool history "
+        "store; give another file name")
+
+
+def test_a_store_of_a_newer_schema_is_refused(store):
+    con = sqlite3.connect(store)
+    con.execute("PRAGMA user_version = 2")
+    con.commit()
+    con.close()
+    assert refused(store) == (
+        f"the history store {store} was written by a newer workbook-tool (store schema 2; "
+        "this version knows up to 1); upgrade workbook-tool to use it")
+
+
+def test_a_folder_is_refused(tmp_path):
+    with pytest.raises(StoreError) as caught:
+        history.check_store(tmp_path)
+    assert str(caught.value) == (f"{tmp_path} is a folder, not a history store; give a file "
+                                 "name such as history.sqlite")
+
+
+def test_a_missing_or_empty_file_is_a_new_store_and_checking_writes_nothing(tmp_path):
+    missing, empty = tmp_path / "missing.sqlite", tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    history.check_store(missing)
+    history.check_store(empty)
+    assert sorted(os.listdir(tmp_path)) == ["empty.sqlite"]
+    assert empty.read_bytes() == b""
+    history.record_cycle(empty, run_a(), A, AT_A)
+    assert rows(empty, "SELECT cycle FROM cycles") == [(A,)]
+
+
+def test_checking_a_store_writes_nothing(store):
+    before, listing = store.read_bytes(), sorted(os.listdir(store.parent))
+    history.check_store(store)
+    history.list_cycles(store)
+    assert store.read_bytes() == before
+    assert sorted(os.listdir(store.parent)) == listing == ["history.sqlite"]
+
+
+# -- reading: history show, prefill, trends -----------------------------------------------
+
+def test_cycles_are_listed_in_recording_order(store):
+    history.record_cycle(store, run_b(), B, AT_B)
+    fingerprint = small().fingerprint
+    assert [c.to_json() for c in history.list_cycles(store)] == [
+        {"cycle": A, "recorded_at": AT_A, "rubric_id": "small-test-rubric",
+         "rubric_version": "2024-01", "rubric_fingerprint": fingerprint,
+         "tool_version": "0.1.0", "schools_accepted": 2, "returns": 2},
+        {"cycle": B, "recorded_at": AT_B, "rubric_id": "small-test-rubric",
+         "rubric_version": "2024-01", "rubric_fingerprint": fingerprint,
+         "tool_version": "0.1.0", "schools_accepted": 2, "returns": 3}]
+
+
+def test_a_missing_store_cannot_be_shown(tmp_path):
+    with pytest.raises(StoreError) as caught:
+        history.list_cycles(tmp_path / "nope.sqlite")
+    assert str(caught.value) == (f"there is no history store at {tmp_path / 'nope.sqlite'}; "
+                                 "record one with consolidate --history")
+
+
+def test_prefill_takes_each_schools_latest_accepted_cycle(store):
+    history.record_cycle(store, run_b(), B, AT_B)
+    found = history.previous_answers(store, small(), "2027-28", ["101", "102", "103", "104"])
+    assert sorted(found) == ["101", "102", "103"]
+    # 101 was rejected in B: its answers come from A.
+    assert (found["101"].cycle, found["101"].rubric_version) == (A, "2024-01")
+    assert found["101"].answers["1.3"] == Answer("1.3", 3, "Strong Practice", "Minutes 1.3",
+                                                 "Plan 1.3", "High")
+    assert found["101"].answers["2.1"] == Answer("2.1", None, "", "Minutes 2.1", "Plan 2.1",
+                                                 "High")
+    assert found["102"] == Previous(B, "2024-01", {
+        "1.1": Answer("1.1", 3, "Strong Practice", "New 1.1"),
+        "1.2": Answer("1.2", 2, "Growing", "New 1.2"),
+        "1.3": Answer("1.3", 1, "Beginning", "New 1.3"),
+        "2.1": Answer("2.1", 2, "Growing", "New 2.1"),
+        "2.2": Answer("2.2", 3, "Strong Practice", "New 2.2")})
+    assert found["103"].cycle == B
+
+
+def test_prefill_never_takes_the_cycle_being_generated(store):
+    history.record_cycle(store, run_b(), B, AT_B)
+    found = history.previous_answers(store, small(), B, ["102", "103"])
+    assert {s: p.cycle for s, p in found.items()} == {"102": A}
+
+
+def test_the_most_recent_cycle_is_the_last_recorded_not_the_greatest_name(tmp_path):
+    path = tmp_path / "h.sqlite"
+    history.record_cycle(path, run_b(), B, "2026-01-01T00:00:00Z")
+    history.record_cycle(path, run_a(), A, "2026-02-01T00:00:00Z")
+    assert history.previous_answers(path, small(), "2030", ["102"])["102"].cycle == A
+    assert history.earlier_cycle(path, "2030").cycle == A
+
+
+def test_prefill_from_a_chosen_cycle_only(store):
+    history.record_cycle(store, run_b(), B, AT_B)
+    found = history.previous_answers(store, small(), "2027-28", ["101", "102", "103"], A)
+    assert {s: p.cycle for s, p in found.items()} == {"101": A, "102": A}
+    with pytest.raises(StoreError) as caught:
+        history.previous_answers(store, small(), "2027-28", ["101"], "2019-20")
+    assert str(caught.value) == (
+        f"the history store {store} has no cycle '2019-20'; `workbook-tool history show` "
+        "lists the cycles it holds")
+
+
+def test_prefill_from_another_rubric_with_the_same_indicators(store):
+    renamed = replace(small(), version="2025-01", fingerprint="f" * 64)
+    found = history.previous_answers(store, renamed, B, ["101"])
+    assert (found["101"].cycle, found["101"].rubric_version) == (A, "2024-01")
+
+
+def test_prefill_from_a_rubric_lacking_indicators_is_refused(store):
+    rubric = small()
+    extra = replace(rubric.domains[1].sections[0].indicators[0], id="2.9", title="New")
+    section = replace(rubric.domains[1].sections[0],
+                      indicators=(*rubric.domains[1].sections[0].indicators, extra))
+    grown = replace(rubric, fingerprint="e" * 64,
+                    domains=(rubric.domains[0], replace(rubric.domains[1],
+                                                        sections=(section,))))
+    assert [i.id for i in grown.indicators] == ["1.1", "1.2", "1.3", "2.1", "2.2", "2.9"]
+    with pytest.raises(StoreError) as caught:
+        history.previous_answers(store, grown, B, ["101"])
+    assert str(caught.value) == (
+        f"cycle '2025-26' of the history store {store} was recorded with rubric version "
+        "2024-01, which lacks indicator(s) 2.9 of this rubric; its answers cannot prefill "
+        "these workbooks")
+    # A school without answers in that cycle does not need it.
+    assert history.previous_answers(store, grown, B, ["103"]) == {}
+
+
+def test_trends_get_the_most_recent_other_cycle(store):
+    assert history.earlier_cycle(store, A) is None
+    history.record_cycle(store, run_b(), B, AT_B)
+    earlier = history.earlier_cycle(store, B)
+    assert (earlier.cycle, earlier.rubric_version, len(earlier.ratings)) == (A, "2024-01", 10)
+    assert earlier.ratings[0] == history.EarlierRating(
+        "101", "Lincoln High", "1", "1.1", 1, "Beginning", "Plan 1.1", "High")
+    assert earlier.ratings[8] == history.EarlierRating(
+        "102", QUOTED, "2", "2.1", 2, "Growing", f"{QUOTED} 2.1", "")
+    assert history.earlier_cycle(store, A).cycle == B
+    assert history.earlier_cycle(store.parent / "none.sqlite", B) is None
+
+
+# -- export ---------------------------------------------------------------------------------
+
+def test_export_writes_every_cycle(store, tmp_path):
+    history.record_cycle(store, run_b(), B, AT_B)
+    out = tmp_path / "exports"
+    written = history.export_history(store, out)
+    assert sorted(written) == ["history.csv", "history_returns.csv"]
+    text = (out / "history.csv").read_text(encoding="utf-8").splitlines()
+    assert text[0] == ("school_id,school_name,network,cycle,domain_id,indicator_id,indicator,"
+                       "level,label,evidence,next_steps,priority,source_file,previous_level,"
+                       "review,followup")
+    assert text[1] == ("101,Lincoln High,North,2025-26,1,1.1,Shared vision,1,Beginning,"
+                       "Minutes 1.1,Plan 1.1,High,returns/101_2025-26.xlsx,,,")
+    assert text[4] == ("101,Lincoln High,North,2025-26,2,2.1,Employer partners,,,"
+                       "Minutes 2.1,Plan 2.1,High,returns/101_2025-26.xlsx,,,")
+    assert text[11] == ("102,\"O'Keefe \"\"Arts\"\" Academy\",South,2026-27,1,1.1,"
+                        "Shared vision,3,Strong Practice,New 1.1,,,returns/102_2026-27.xlsx,,,")
+    assert len(text) == 21
+    assert (out / "history_returns.csv").read_text(encoding="utf-8") == (
+        "cycle,school_id,school_name,file,sha256,status,rated,total,errors,warnings\n"
+        "2025-26,101,Lincoln High,returns/101_2025-26.xlsx,sha-101-2025-26,"
+        "accepted,4,5,0,0\n"
+        "2025-26,102,\"O'Keefe \"\"Arts\"\" Academy\",returns/102_2025-26.xlsx,"
+        "sha-102-2025-26,accepted,5,5,0,0\n"
+        "2025-26,103,Pine School,,,missing,,,,\n"
+        "2026-27,101,Lincoln High,returns/101_2026-27.xlsx,sha-101-2026-27,rejected,5,5,1,0\n"
+        "2026-27,102,\"O'Keefe \"\"Arts\"\" Academy\",returns/102_2026-27.xlsx,"
+        "sha-102-2026-27,accepted,5,5,0,0\n"
+        "2026-27,103,Pine School,returns/103_2026-27.xlsx,sha-103-2026-27,accepted,5,5,0,0\n")
+
+
+def test_an_export_that_fails_leaves_the_earlier_export(store, tmp_path, monkeypatch):
+    out = tmp_path / "exports"
+    history.export_history(store, out)
+    before = {name: (out / name).read_bytes() for name in os.listdir(out)}
+    history.record_cycle(store, run_b(), B, AT_B)
+    real = history.write_csv
+
+    def fail_second(path, columns, rows_):
+        if Path(path).name == "history_returns.csv":
+            raise OSError(28, "No space left on device")
+        real(path, columns, rows_)
+
+    monkeypatch.setattr(history, "write_csv", fail_second)
+    with pytest.raises(OSError):
+        history.export_history(store, out)
+    assert {name: (out / name).read_bytes() for name in os.listdir(out)} == before
+    assert sorted(before) == ["history.csv", "history_returns.csv"]
+
+
+def test_copy_of_a_store_is_a_store(store, tmp_path):
+    copy = tmp_path / "copy.sqlite"
+    shutil.copyfile(store, copy)
+    assert [c.cycle for c in history.list_cycles(copy)] == [A]
