@@ -351,28 +351,36 @@ def _discuss(result) -> str:
               help="Folder for district_summary.xlsx, ratings.csv, returns.csv, problems.csv.")
 @rubric_option
 @click.option("--cycle", default="", help="Reject returns of any other cycle.")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False), default=None,
+              help="Record the cycle in this history store (SQLite, created when absent; "
+                   "needs --cycle).")
 @json_option
 @jobs_option
 @with_limits
 @quiet_option
 @friendly
 def consolidate(inputs: tuple[str, ...], roster: str, out_dir: str, rubric_path: str | None,
-                cycle: str, as_json: bool, jobs: int | None, max_size: int, max_unzipped: int,
-                max_cells: int, quiet: bool) -> None:
+                cycle: str, history_path: str | None, as_json: bool, jobs: int | None,
+                max_size: int, max_unzipped: int, max_cells: int, quiet: bool) -> None:
     """Validate every return and build the district summary.
 
     INPUT may be files, folders (searched recursively) and .zip archives. Every file is
     reported in returns.csv; schools on the roster without a return are listed as missing.
+    With --history, the cycle's ratings and returns are then recorded in the store,
+    replacing an earlier record of the same cycle (other cycles are kept).
 
     \b
     Examples:
         workbook-tool consolidate returns/ --roster roster.csv --out summary/
         workbook-tool consolidate returns.zip late/104.xlsx --roster roster.csv --out summary/
+        workbook-tool consolidate returns/ --roster roster.csv --out summary/ \\
+            --cycle 2026-27 --history history.sqlite
     """
     from .files import is_inside
     from .pipeline import run_consolidation
     from .summary import recover_outputs
 
+    store = _history_store(history_path, cycle.strip())
     out = Path(out_dir)
     if out.is_dir():  # an interrupted run's commit is finished (or undone) before anything
         recover_outputs(out)
@@ -385,7 +393,7 @@ def consolidate(inputs: tuple[str, ...], roster: str, out_dir: str, rubric_path:
     limits = make_limits(max_size, max_unzipped, max_cells)
     quiet = quiet or as_json
     report = run_consolidation(loaded, schools, list(inputs), out, cycle.strip(), limits,
-                               jobs, quiet)
+                               jobs, quiet, store)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     elif not quiet:
@@ -489,3 +497,94 @@ def demo(out_dir: str, quiet: bool) -> None:
     summary = run_demo(Path(out_dir), quiet=quiet)
     if not quiet:
         click.echo(summary)
+
+
+def _history_store(history_path: str | None, cycle: str) -> Path | None:
+    """The store --history names, checked before anything is read or written."""
+    if history_path is None:
+        return None
+    if not cycle:
+        raise Abort("--history records a cycle under its name: give --cycle too, "
+                    'e.g. --cycle 2026-27')
+    from .history import check_store
+
+    check_store(history_path)
+    return Path(history_path)
+
+
+@main.group()
+def history() -> None:
+    """Show and export the cycles recorded in a history store.
+
+    A store is the SQLite file that `consolidate --cycle C --history STORE` records each
+    cycle in.
+
+    \b
+    Examples:
+        workbook-tool history show history.sqlite
+        workbook-tool history export history.sqlite --out exports/
+    """
+
+
+@history.command("show")
+@click.argument("store", type=click.Path(dir_okay=False))
+@json_option
+@friendly
+def history_show(store: str, as_json: bool) -> None:
+    """List the cycles recorded in STORE: when, rubric version, schools accepted, returns.
+
+    \b
+    Examples:
+        workbook-tool history show history.sqlite
+        workbook-tool history show history.sqlite --json
+    """
+    from .files import display_name
+    from .history import list_cycles
+
+    cycles = list_cycles(store)
+    if as_json:
+        click.echo(json.dumps({"store": display_name(store),
+                               "cycles": [c.to_json() for c in cycles]},
+                              ensure_ascii=False, indent=2))
+        return
+    if not cycles:
+        click.echo(f"{display_name(store)}: no cycle recorded yet.")
+        return
+    click.echo(_cycles_table(cycles))
+
+
+def _cycles_table(cycles: list) -> str:
+    from .files import display_name
+
+    head = ("cycle", "recorded at (UTC)", "rubric version", "schools accepted", "returns")
+    rows = [(display_name(c.cycle), c.recorded_at.replace("T", " ").removesuffix("Z"),
+             display_name(c.rubric_version), str(c.schools_accepted), str(c.returns))
+            for c in cycles]
+    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+    return "\n".join("  ".join(text.ljust(width) for text, width in zip(row, widths,
+                                                                         strict=True)).rstrip()
+                     for row in [head, *rows])
+
+
+@history.command("export")
+@click.argument("store", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for history.csv and history_returns.csv.")
+@quiet_option
+@friendly
+def history_export(store: str, out_dir: str, quiet: bool) -> None:
+    """Write every recorded cycle of STORE as CSV files into --out.
+
+    history.csv has the columns of ratings.csv for every cycle; history_returns.csv has
+    cycle followed by the columns of returns.csv. Both replace earlier copies together.
+
+    \b
+    Example:
+        workbook-tool history export history.sqlite --out exports/
+    """
+    from .files import display_name
+    from .history import export_history
+
+    written = export_history(store, out_dir)
+    if not quiet:
+        click.echo(f"Wrote {', '.join(written)} to {display_name(out_dir)}")

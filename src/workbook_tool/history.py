@@ -292,7 +292,7 @@ def _execute_many(con: sqlite3.Connection, sql: str, rows: Iterable[tuple]) -> N
 
 def record_cycle(path: str | Path, run: Consolidation, cycle: str,
                  recorded_at: str | None = None,
-                 busy_seconds: float = BUSY_SECONDS) -> Recorded:
+                 busy_seconds: float | None = None) -> Recorded:
     """Record the consolidation `run` as cycle `cycle`, replacing that cycle's rows only.
 
     One transaction: on any failure (or a killed process) the store stays as it was.
@@ -304,7 +304,8 @@ def record_cycle(path: str | Path, run: Consolidation, cycle: str,
     _has_content(path)  # not SQLite at all: refused before SQLite opens (and so changes) it
     when = recorded_at or now()
     try:
-        con = sqlite3.connect(path, timeout=busy_seconds, isolation_level=None)
+        con = sqlite3.connect(path, timeout=BUSY_SECONDS if busy_seconds is None
+                              else busy_seconds, isolation_level=None)
     except sqlite3.Error as exc:
         raise _damaged(path, exc) from None
     with closing(con):

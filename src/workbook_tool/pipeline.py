@@ -20,6 +20,7 @@ from .consolidate import (
 )
 from .files import discover, display_name
 from .generate import default_jobs
+from .history import Recorded, StoreError, record_cycle
 from .reader import Limits
 from .roster import School
 from .rubric import Rubric
@@ -33,6 +34,7 @@ _NAMED_AT_MOST = 5  # skipped and ignored files named on the terminal
 class Report:
     run: Consolidation
     outputs: dict[str, Path] = field(default_factory=dict)
+    recorded: Recorded | None = None  # the cycle as recorded in the history store
 
     def to_json(self) -> dict:
         run = self.run
@@ -49,6 +51,7 @@ class Report:
             "ignored": run.discovery.ignored,
             "ignored_files": list(run.discovery.ignored_files),
             "outputs": {name: display_name(str(path)) for name, path in self.outputs.items()},
+            **({"history": _recorded_json(self.recorded)} if self.recorded else {}),
         }
 
     def render(self) -> str:
@@ -79,7 +82,22 @@ class Report:
         accepted = counts[ACCEPTED] + counts[ACCEPTED_WITH_WARNINGS]
         lines.append(f"{accepted} of {len(run.roster)} schools consolidated. Wrote:")
         lines.extend(f"  {display_name(str(path))}" for path in self.outputs.values())
+        if self.recorded:
+            lines.append(_recorded_line(self.recorded))
         return "\n".join(lines)
+
+
+def _recorded_line(recorded: Recorded) -> str:
+    info = recorded.cycle
+    again = ", replacing its earlier record" if recorded.replaced else ""
+    return (f"Recorded cycle {display_name(info.cycle)} in the history store "
+            f"{display_name(str(recorded.store))}{again} ({info.schools_accepted} school(s) "
+            f"accepted, {info.returns} return(s)).")
+
+
+def _recorded_json(recorded: Recorded) -> dict:
+    return {"store": display_name(str(recorded.store)), "recorded": True,
+            "replaced": recorded.replaced, **recorded.cycle.to_json()}
 
 
 def _first_few(names: list[str], at_most: int = _NAMED_AT_MOST) -> str:
@@ -89,7 +107,9 @@ def _first_few(names: list[str], at_most: int = _NAMED_AT_MOST) -> str:
 
 def run_consolidation(rubric: Rubric, roster: list[School], inputs: list[str], out: Path,
                       cycle: str = "", limits: Limits | None = None, jobs: int | None = None,
-                      quiet: bool = True) -> Report:
+                      quiet: bool = True, history: Path | None = None) -> Report:
+    """Read, consolidate and write the outputs; with `history` (and a cycle), then record
+    the cycle in that store (history.check_store should have been called before)."""
     limits = limits or Limits()
     found = discover(inputs)
     show = not quiet and sys.stderr.isatty() and len(found.sources) > 1
@@ -105,7 +125,19 @@ def run_consolidation(rubric: Rubric, roster: list[School], inputs: list[str], o
     run = consolidate(results, rubric, roster, cycle, found)
     report = Report(run)
     report.outputs = write_outputs(run, out, inputs)
+    if history is not None:
+        report.recorded = _record(history, run, cycle, out)
     return report
+
+
+def _record(history: Path, run: Consolidation, cycle: str, out: Path) -> Recorded:
+    try:
+        return record_cycle(history, run, cycle)
+    except StoreError as exc:
+        # The outputs are in place: say so, and that running again records the cycle.
+        raise StoreError(f"{exc} (the outputs in {display_name(str(out))} were written, but "
+                         f"cycle {display_name(cycle)} was not recorded: run again to record "
+                         "it)") from None
 
 
 __all__ = ["ACCEPTED", "Report", "run_consolidation"]
