@@ -68,6 +68,16 @@ class Row:
                 r.total, r.errors, r.warnings]
 
 
+@dataclass(frozen=True)
+class PreviousCycle:
+    """An earlier cycle's accepted answers (from the history store), which the Trends sheet
+    compares this cycle with."""
+
+    cycle: str
+    # (school_id, indicator_id) -> (level or None, next steps, priority)
+    answers: dict[tuple[str, str], tuple[int | None, str, str]] = field(default_factory=dict)
+
+
 @dataclass
 class Consolidation:
     rubric: Rubric
@@ -75,6 +85,7 @@ class Consolidation:
     rows: list[Row] = field(default_factory=list)
     discovery: Discovery = field(default_factory=Discovery)
     cycle: str = ""
+    previous: PreviousCycle | None = None  # set when a history store holds an earlier cycle
 
     @property
     def accepted(self) -> list[Row]:

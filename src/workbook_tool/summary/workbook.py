@@ -35,6 +35,7 @@ from ..xlsx import BOOK_OPTIONS as TEXT_ONLY
 from ..xlsx import SafeWorkbook
 from .exports import any_team, problems_rows, ratings_rows, returns_rows
 from .stream import StreamedRows
+from .trends import write_trends
 
 SUMMARY_XLSX = "district_summary.xlsx"
 BOOK_OPTIONS = {**TEXT_ONLY, "nan_inf_to_errors": True}
@@ -84,6 +85,7 @@ def write_summary_workbook(run: Consolidation, path: Path, inputs: list[str]) ->
     _heatmap(book, styles, stream, run, rows)
     _indicators(book, styles, run, rows)
     _domains(book, styles, stream, run, rows)
+    write_trends(book, styles, run, _title)
     _agreement(book, styles, stream, run)
     _priorities(book, styles, stream, run, full_rows)
     _evidence(book, styles, stream, run, full_rows)
