@@ -76,11 +76,13 @@ def build_book(
     header: str | None = None,
     subtitle_height: float | None = None,
     previous: Previous | None = None,
+    carried: Carried | None = None,
 ) -> tuple[bytes, SafeWorkbook]:
     """`build_workbook`, also returning the closed xlsxwriter Workbook (its string table).
 
-    `header` and `subtitle_height` override the values derived from the school; the
-    stamper (writer/stamp.py) uses them to build a template with placeholder values.
+    `header` and `subtitle_height` override the values derived from the school, and
+    `carried` the prefill made from `previous`; the stampers (writer/stamp.py,
+    writer/prefill_stamp.py) use them to build a template with placeholder values.
     """
     if isinstance(issue, str):
         issue = Issue(cycle=issue)
@@ -89,7 +91,8 @@ def build_book(
         raise ValueError(f"a team workbook has {layout.MIN_RATERS} to {layout.MAX_RATERS} "
                          f"raters, not {raters}")
     issue = dataclasses.replace(issue, raters=raters)
-    carried = Carried.of(rubric, previous) if previous is not None else None
+    if carried is None and previous is not None:
+        carried = Carried.of(rubric, previous)
     answers = {**(carried.answers if carried else {}), **(answers or {})}
     domains = rubric.select(domain_ids)
     buffer = io.BytesIO()
@@ -122,7 +125,7 @@ def build_book(
     )
     write_glossary_sheet(book, fmt, rubric, header, password)
     meta = metadata(rubric, school.school_id, school.school_name, issue.cycle,
-                    [d.id for d in domains], raters, previous)
+                    [d.id for d in domains], raters, carried)
     write_metadata(book, fmt, meta, password)
     book.close()
     return buffer.getvalue(), book

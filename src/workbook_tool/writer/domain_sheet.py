@@ -111,21 +111,29 @@ def _indicator_row(book, sheet, fmt: Formats, rubric: Rubric, indicator: Indicat
                    carried: Carried | None) -> None:
     sheet.write_string(row, cols.id, indicator.id, fmt.cell_bold)
     sheet.write_string(row, cols.title, indicator.title, fmt.cell_bold)
-    height = text_height(indicator.title, WIDTHS["title"])
     for level in rubric.levels:
         descriptor = indicator.descriptors[level.level]
         _write_descriptor(sheet, fmt, row, cols.descriptor(level.level), descriptor)
-        height = max(height, text_height(descriptor.text, WIDTHS["descriptor"]))
     _inputs(book, sheet, fmt, rubric, indicator, row, cols, sheet_name, answer)
+    cells = carried.cells(indicator.id, answer) if carried is not None else None
+    if cells is not None:
+        _prefill_cells(book, sheet, fmt, indicator, row, cols, sheet_name, cells)
+    sheet.set_row(row, row_height(indicator, answer, cells))
+
+
+def row_height(indicator: Indicator, answer: Answer | None,
+               prefill: dict[str, str] | None = None) -> float:
+    """Height of an indicator's row: room for its longest text (the stamper uses it too)."""
+    height = text_height(indicator.title, WIDTHS["title"])
+    for descriptor in indicator.descriptors.values():
+        height = max(height, text_height(descriptor.text, WIDTHS["descriptor"]))
     if answer is not None:
         for kind, text in (("evidence", answer.evidence), ("next_steps", answer.next_steps)):
             height = max(height, text_height(text, WIDTHS[kind]))
-    if carried is not None:
-        cells = carried.cells(indicator.id, answer)
-        _prefill_cells(book, sheet, fmt, indicator, row, cols, sheet_name, cells)
-        text = cells[layout.PREVIOUS_NEXT_STEPS]
+    if prefill is not None:
+        text = prefill[layout.PREVIOUS_NEXT_STEPS]
         height = max(height, text_height(text, PREFILL_WIDTHS[layout.PREVIOUS_NEXT_STEPS]))
-    sheet.set_row(row, min(height, 409))
+    return min(height, 409)
 
 
 def _write_descriptor(sheet, fmt: Formats, row: int, col: int, descriptor: Descriptor) -> None:
@@ -164,12 +172,7 @@ def _rich_fragments(text: str, phrases: tuple[str, ...], fmt: Formats) -> list |
 
 def _inputs(book, sheet, fmt: Formats, rubric: Rubric, indicator: Indicator, row: int, cols,
             sheet_name: str, answer: Answer | None) -> None:
-    values = {
-        "rating": answer.label if answer else "",
-        "evidence": answer.evidence if answer else "",
-        "next_steps": answer.next_steps if answer else "",
-        "priority": answer.priority if answer else "",
-    }
+    values = input_values(answer)
     for kind in layout.INPUT_KINDS:
         col = cols.of(kind)
         cell_format = fmt.input_center if kind in ("rating", "priority") else fmt.input
@@ -228,6 +231,14 @@ def _review_validation(indicator: Indicator) -> dict:
         "error_message": (f'A review must be "{layout.CARRIED_FORWARD}" or '
                           f'"{layout.REVIEWED}".'),
     }
+
+
+def input_values(answer: Answer | None) -> dict[str, str]:
+    """The text of an indicator's input cells, by kind ("" where empty)."""
+    if answer is None:
+        return dict.fromkeys(layout.INPUT_KINDS, "")
+    return {"rating": answer.label, "evidence": answer.evidence,
+            "next_steps": answer.next_steps, "priority": answer.priority}
 
 
 def _rating_validation(rubric: Rubric, indicator: Indicator) -> dict:

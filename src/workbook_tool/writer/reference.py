@@ -5,10 +5,10 @@ from __future__ import annotations
 from xlsxwriter.workbook import Workbook
 
 from .. import layout
-from ..reader.model import Previous
 from ..rubric import Rubric
 from .formats import Formats, text_height
 from .page import finish_sheet
+from .prefill import Carried
 
 TERM_WIDTH = 30
 DEFINITION_WIDTH = 100
@@ -52,7 +52,7 @@ def write_glossary_sheet(book: Workbook, fmt: Formats, rubric: Rubric, header_te
 
 def metadata(rubric: Rubric, school_id: str, school_name: str, cycle: str,
              domain_ids: list[str], raters: int = 0,
-             previous: Previous | None = None) -> dict[str, str | int]:
+             previous: Carried | None = None) -> dict[str, str | int]:
     meta: dict[str, str | int] = {
         layout.META_FORMAT: layout.FORMAT_VERSION,
         "rubric_id": rubric.id,

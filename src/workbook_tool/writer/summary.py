@@ -10,7 +10,7 @@ from xlsxwriter.workbook import Workbook
 
 from .. import layout
 from ..reader.model import Answer
-from ..rubric import Rubric
+from ..rubric import Domain, Rubric
 from .domain_sheet import DomainSheet
 from .formats import Formats, level_colors
 from .page import finish_sheet
@@ -38,18 +38,18 @@ def write_summary_sheet(book: Workbook, fmt: Formats, rubric: Rubric, sheets: li
         sheet.write_string(FIRST_ROW - 1, col, text, fmt.header)
     sheet.set_row(FIRST_ROW - 1, 30)
 
+    cached = cached_values(rubric, [ds.domain for ds in sheets], answers)
     row = FIRST_ROW
     for ds in sheets:
-        _domain_row(sheet, fmt, rubric, ds, answers, row)
+        _domain_row(sheet, fmt, rubric, ds, row, cached)
         row += 1
     total_row = row
-    _total_row(sheet, fmt, n, FIRST_ROW, total_row, sheets, answers)
+    _total_row(sheet, fmt, n, FIRST_ROW, total_row, cached)
     _chart(book, sheet, rubric, FIRST_ROW, total_row - 1)
     sheet.freeze_panes(FIRST_ROW, 1)
     finish_sheet(sheet, header_text, password, landscape=True)
-    rated = sum(1 for ds in sheets for ind in ds.domain.indicators if _level(answers, ind.id))
     ref = f"{layout.quote_sheet(layout.SUMMARY_SHEET)}!{layout.cell_ref(total_row, 2, True)}"
-    return ref, rated
+    return ref, cached[total_row, 2]
 
 
 def _level(answers: dict[str, Answer], indicator_id: str) -> int | None:
@@ -57,38 +57,48 @@ def _level(answers: dict[str, Answer], indicator_id: str) -> int | None:
     return answer.level if answer else None
 
 
-def _domain_row(sheet, fmt, rubric: Rubric, ds: DomainSheet, answers, row: int) -> None:
+def cached_values(rubric: Rubric, domains: list[Domain],
+                  answers: dict[str, Answer]) -> dict[tuple[int, int], int | float]:
+    """(row, col) -> cached value of every formula cell of the sheet (the stamper uses it
+    too): per domain row and the total row, Rated, one count per level and % rated."""
+    n = len(rubric.levels)
+    cached: dict[tuple[int, int], int | float] = {}
+    rows = [[_level(answers, ind.id) for ind in d.indicators] for d in domains]
+    everything = [lv for levels in rows for lv in levels]
+    for row, levels in enumerate([*rows, everything], start=FIRST_ROW):
+        rated = sum(1 for lv in levels if lv is not None)
+        cached[row, 2] = rated
+        for k in range(1, n + 1):
+            cached[row, 2 + k] = sum(1 for lv in levels if lv == k)
+        cached[row, 3 + n] = rated / len(levels) if levels else 0
+    cached[FIRST_ROW + len(domains), 1] = len(everything)
+    return cached
+
+
+def _domain_row(sheet, fmt, rubric: Rubric, ds: DomainSheet, row: int, cached) -> None:
     n = len(rubric.levels)
     indicators = ds.domain.indicators
-    levels = [_level(answers, ind.id) for ind in indicators]
     sheet.write_string(row, 0, f"D{ds.domain.id} {ds.domain.title}", fmt.cell_bold)
     sheet.write_number(row, 1, len(indicators), fmt.number)
     for i, level in enumerate(rubric.levels):
         label = level.label.replace('"', '""')
-        count = sum(1 for lv in levels if lv == level.level)
         sheet.write_formula(row, 3 + i, f'=COUNTIF({ds.rating_range},"{label}")', fmt.number,
-                            count)
+                            cached[row, 3 + i])
     first, last = layout.cell_ref(row, 3), layout.cell_ref(row, 2 + n)
-    rated = sum(1 for lv in levels if lv is not None)
-    sheet.write_formula(row, 2, f"=SUM({first}:{last})", fmt.number, rated)
-    share = rated / len(indicators) if indicators else 0
+    sheet.write_formula(row, 2, f"=SUM({first}:{last})", fmt.number, cached[row, 2])
     sheet.write_formula(row, 3 + n, f"=IF(B{row + 1}=0,0,C{row + 1}/B{row + 1})", fmt.percent,
-                        share)
+                        cached[row, 3 + n])
 
 
-def _total_row(sheet, fmt, n: int, first: int, total_row: int, sheets, answers) -> None:
+def _total_row(sheet, fmt, n: int, first: int, total_row: int, cached) -> None:
     sheet.write_string(total_row, 0, "All domains", fmt.cell_bold)
-    indicators = [ind for ds in sheets for ind in ds.domain.indicators]
-    levels = [_level(answers, ind.id) for ind in indicators]
-    cached = [len(indicators), sum(1 for lv in levels if lv is not None)]
-    cached += [sum(1 for lv in levels if lv == k) for k in range(1, n + 1)]
-    for col, value in zip(range(1, 3 + n), cached, strict=True):
+    for col in range(1, 3 + n):
         letter = layout.col_letter(col)
         formula = f"=SUM({letter}{first + 1}:{letter}{total_row})"
-        sheet.write_formula(total_row, col, formula, fmt.cell_center, value)
-    share = cached[1] / cached[0] if cached[0] else 0
+        sheet.write_formula(total_row, col, formula, fmt.cell_center, cached[total_row, col])
     r = total_row + 1
-    sheet.write_formula(total_row, 3 + n, f"=IF(B{r}=0,0,C{r}/B{r})", fmt.percent, share)
+    sheet.write_formula(total_row, 3 + n, f"=IF(B{r}=0,0,C{r}/B{r})", fmt.percent,
+                        cached[total_row, 3 + n])
 
 
 def _chart(book: Workbook, sheet, rubric: Rubric, first: int, last: int) -> None:
