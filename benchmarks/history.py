@@ -1,0 +1,148 @@
+"""Benchmark: what `consolidate --history` adds to a run of N returns (28 indicators each).
+
+    python benchmarks/history.py [--n 10000] [--naive-returns 100]
+
+The consolidation is built in memory (read returns as the reader gives them, packed as a
+real run holds them, with evidence and next steps of one to three sentences), so only the
+store is timed. Figures, each in this one process:
+
+- `check`: check_store on the store before the run (quick_check included);
+- `record_new`: record_cycle into a new store (verify=False, as consolidate calls it: the
+  check before the run made the integrity check);
+- `record_replace`: record_cycle of the same cycle again into a store that already holds
+  it and an earlier cycle (its rows deleted, the new ones inserted);
+- `naive`: a baseline, one INSERT and one COMMIT per row into the same tables, run on the
+  first `--naive-returns` returns and extrapolated to N.
+
+"Added" is check + record. The target is under 3 s for 10,000 returns. Peak memory is the
+process's RSS sampled every 20 ms (bench.PeakMemory) during each step, next to the RSS
+before it. Results go to benchmarks/results/<date>-<host>-history.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import socket
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import PeakMemory, answer_set, machine, schools
+
+from workbook_tool import history
+from workbook_tool.consolidate import Consolidation, TextSpill, _share_strings, consolidate
+from workbook_tool.reader.model import ReturnResult
+from workbook_tool.rubric import load_rubric
+
+HERE = Path(__file__).parent
+CYCLE, EARLIER = "2026-27", "2025-26"
+SETS = 16  # distinct answer sets, round-robin over the schools
+
+
+def build_run(n: int, cycle: str) -> Consolidation:
+    rubric = load_rubric()
+    roster = schools(n)
+    sets = [list(answer_set(rubric, k).values()) for k in range(SETS)]
+    spill = TextSpill()
+    results = []
+    for i, school in enumerate(roster):
+        result = ReturnResult(f"returns/{school.school_id}.xlsx", f"{i:064x}",
+                              school.school_id, school.school_name, cycle, rubric.id,
+                              rubric.version, rubric.fingerprint, 2,
+                              completed_by=f"Team of {school.school_id}",
+                              answers=sets[i % SETS])
+        results.append(_share_strings(result, spill))
+    return consolidate(results, rubric, roster, cycle)
+
+
+def rss_mb() -> float:
+    with open(f"/proc/{os.getpid()}/statm") as f:
+        pages = int(f.read().split()[1])
+    return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+
+
+def timed(step) -> dict:
+    before = rss_mb()
+    with PeakMemory() as peak:
+        start = time.perf_counter()
+        step()
+        seconds = time.perf_counter() - start
+    return {"seconds": round(seconds, 3), "rss_before_mb": before,
+            "peak_mb": round(peak.peak_kb / 1024, 1)}
+
+
+def naive(path: Path, run: Consolidation, count: int) -> dict:
+    """One INSERT and one COMMIT per row, for the first `count` returns' rows."""
+    sample = Consolidation(run.rubric, run.roster, run.rows[:count], cycle=run.cycle)
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    for statement in history.SCHEMA:
+        con.execute(statement)
+    rows = 0
+
+    def insert_all() -> None:
+        nonlocal rows
+        for row in history.store_ratings(sample, CYCLE):
+            con.execute("BEGIN")
+            con.execute(history.RATINGS_INSERT, row)
+            con.execute("COMMIT")
+            rows += 1
+        for row in sample.rows:
+            con.execute("BEGIN")
+            con.execute("INSERT INTO returns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        history._returns_row(CYCLE, row.values()))
+            con.execute("COMMIT")
+            rows += 1
+
+    found = timed(insert_all)
+    con.close()
+    found["rows"] = rows
+    found["returns"] = count
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--naive-returns", type=int, default=100)
+    args = parser.parse_args()
+    n = args.n
+    start = time.perf_counter()
+    run, earlier = build_run(n, CYCLE), build_run(n, EARLIER)
+    print(f"built {n} returns ({n * 28} ratings) in memory in "
+          f"{time.perf_counter() - start:.1f} s; RSS {rss_mb()} MB", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="wbt-history-") as tmp:
+        root = Path(tmp)
+        new = root / "new.sqlite"
+        figures = {"n": n, "ratings": n * 28}
+        figures["check_missing"] = timed(lambda: history.check_store(new))
+        figures["record_new"] = timed(lambda: history.record_cycle(new, run, CYCLE, verify=False))
+        figures["store_mb"] = round(new.stat().st_size / 2**20, 1)
+        figures["check"] = timed(lambda: history.check_store(new))
+        history.record_cycle(new, earlier, EARLIER)
+        figures["record_replace"] = timed(
+            lambda: history.record_cycle(new, run, CYCLE, verify=False))
+        figures["store_two_cycles_mb"] = round(new.stat().st_size / 2**20, 1)
+        sample = naive(root / "naive.sqlite", run, min(args.naive_returns, n))
+        per_row = sample["seconds"] / max(sample["rows"], 1)
+        sample["extrapolated_seconds"] = round(per_row * (n * 28 + n), 1)
+        figures["naive"] = sample
+    figures["added_new_seconds"] = round(figures["check_missing"]["seconds"]
+                                         + figures["record_new"]["seconds"], 3)
+    figures["added_replace_seconds"] = round(figures["check"]["seconds"]
+                                             + figures["record_replace"]["seconds"], 3)
+    figures["machine"] = machine()
+    out = HERE / "results" / f"{dt.date.today()}-{socket.gethostname()}-history.json"
+    out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({k: v for k, v in figures.items() if k != "machine"}, indent=2))
+    print(f"results: {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
