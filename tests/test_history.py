@@ -9,6 +9,7 @@ Runs are built from hand-made ReturnResults of the small rubric (indicators 1.1,
 from __future__ import annotations
 
 import csv
+import importlib.util
 import os
 import random
 import shutil
@@ -39,6 +40,8 @@ QUOTED = 'O\'Keefe "Arts" Academy'
 ROSTER = [School("101", "Lincoln High", "North"), School("102", QUOTED, "South"),
           School("103", "Pine School", "North")]
 A, B = "2025-26", "2026-27"
+PARQUET = importlib.util.find_spec("pyarrow") is not None
+EXPORTED = ["history.csv", *(["history.parquet"] if PARQUET else []), "history_returns.csv"]
 AT_A, AT_B = "2026-06-30T12:00:00Z", "2027-06-30T12:00:00Z"
 
 
@@ -354,6 +357,30 @@ def test_a_process_killed_mid_recording_leaves_the_store_as_it_was(store):
     assert [c.cycle for c in history.list_cycles(store)] == [A, B]
 
 
+RECORDER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import test_history as t
+from workbook_tool import history
+
+run = t.run_a() if sys.argv[3] == t.A else t.run_b()
+history.record_cycle(sys.argv[2], run, sys.argv[3], sys.argv[4])
+"""
+
+
+def test_two_processes_recording_at_once_both_finish(store):
+    started = [subprocess.Popen([sys.executable, "-c", RECORDER, str(HERE), str(store), cycle,
+                                 at], stderr=subprocess.PIPE, text=True)
+               for cycle, at in ((B, AT_B), (A, "2027-07-01T00:00:00Z"))]
+    assert [p.wait(timeout=120) for p in started] == [0, 0], [p.stderr.read() for p in started]
+    for p in started:
+        p.stderr.close()
+    assert sorted(rows(store, "SELECT cycle, schools_accepted, returns FROM cycles")) == [
+        (A, 2, 2), (B, 2, 3)]
+    assert rows(store, "SELECT cycle, count(*) FROM ratings GROUP BY cycle ORDER BY cycle") \
+        == [(A, 10), (B, 10)]
+
+
 def test_a_store_another_run_is_writing_to_is_busy(store):
     other = sqlite3.connect(store, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
@@ -598,7 +625,7 @@ def test_export_writes_every_cycle(store, tmp_path):
     history.record_cycle(store, run_b(), B, AT_B)
     out = tmp_path / "exports"
     written = history.export_history(store, out)
-    assert sorted(written) == ["history.csv", "history_returns.csv"]
+    assert sorted(written) == EXPORTED
     text = (out / "history.csv").read_text(encoding="utf-8").splitlines()
     assert text[0] == ("school_id,school_name,network,cycle,domain_id,indicator_id,indicator,"
                        "level,label,evidence,next_steps,priority,source_file,previous_level,"
@@ -639,7 +666,21 @@ def test_an_export_that_fails_leaves_the_earlier_export(store, tmp_path, monkeyp
     with pytest.raises(OSError):
         history.export_history(store, out)
     assert {name: (out / name).read_bytes() for name in os.listdir(out)} == before
-    assert sorted(before) == ["history.csv", "history_returns.csv"]
+    assert sorted(before) == EXPORTED
+
+
+def test_history_parquet_is_typed_and_unescaped(store, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    history.record_cycle(store, run_b(), B, AT_B)
+    history.export_history(store, tmp_path)
+    table = pq.read_table(tmp_path / "history.parquet")
+    assert table.column_names[-4:] == ["source_file", "previous_level", "review", "followup"]
+    assert str(table.schema.field("level").type) == "int16"
+    data = table.to_pydict()
+    assert len(data["level"]) == 20
+    assert data["level"][:5] == [1, 2, 3, None, 2]
+    assert data["cycle"][10] == B
+    assert data["evidence"][5] == "'; DROP TABLE ratings; -- 1.1"
 
 
 def test_copy_of_a_store_is_a_store(store, tmp_path):

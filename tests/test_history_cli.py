@@ -5,6 +5,7 @@ spreadsheet program would). The store is read back with the sqlite3 module."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import random
@@ -224,8 +225,14 @@ def test_history_export_writes_the_csv_files(tmp_path):
     out = tmp_path / "exports"
     done = run_cli("history", "export", str(store), "--out", str(out))
     assert done.exit_code == 0, done.output
-    assert done.stdout == f"Wrote history.csv, history_returns.csv to {out}\n"
-    assert sorted(os.listdir(out)) == ["history.csv", "history_returns.csv"]
+    if importlib.util.find_spec("pyarrow") is not None:
+        assert done.stdout == (f"Wrote history.csv, history_returns.csv, history.parquet to "
+                               f"{out}\n")
+        assert sorted(os.listdir(out)) == ["history.csv", "history.parquet",
+                                           "history_returns.csv"]
+    else:
+        assert done.stdout == f"Wrote history.csv, history_returns.csv to {out}\n"
+        assert sorted(os.listdir(out)) == ["history.csv", "history_returns.csv"]
     ratings = csv_rows(out / "history.csv")
     assert [(r["cycle"], r["school_id"], r["indicator_id"], r["level"], r["label"],
              r["evidence"], r["source_file"], r["previous_level"], r["review"])

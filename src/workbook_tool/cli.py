@@ -569,14 +569,15 @@ def _cycles_table(cycles: list) -> str:
 @history.command("export")
 @click.argument("store", type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder for history.csv and history_returns.csv.")
+              help="Folder for history.csv, history_returns.csv (and history.parquet).")
 @quiet_option
 @friendly
 def history_export(store: str, out_dir: str, quiet: bool) -> None:
     """Write every recorded cycle of STORE as CSV files into --out.
 
     history.csv has the columns of ratings.csv for every cycle; history_returns.csv has
-    cycle followed by the columns of returns.csv. Both replace earlier copies together.
+    cycle followed by the columns of returns.csv; history.parquet (written where pyarrow
+    is installed) has the rows of history.csv. They replace earlier copies together.
 
     \b
     Example:

@@ -42,7 +42,8 @@ BUSY_SECONDS = 30.0  # how long a recording waits for another run's transaction 
 
 HISTORY_CSV = "history.csv"
 HISTORY_RETURNS_CSV = "history_returns.csv"
-EXPORTS = (HISTORY_CSV, HISTORY_RETURNS_CSV)
+HISTORY_PARQUET = "history.parquet"  # where pyarrow is installed, as ratings.parquet
+EXPORTS = (HISTORY_CSV, HISTORY_RETURNS_CSV, HISTORY_PARQUET)
 
 # Columns the Answer of a prefilled workbook carries, appended to ratings.csv by the reader.
 ANSWER_COLUMNS = ("previous_level", "review", "followup")
@@ -477,18 +478,23 @@ def list_cycles(path: str | Path) -> list[CycleInfo]:
 
 
 def export_history(path: str | Path, out: str | Path) -> dict[str, Path]:
-    """history.csv and history_returns.csv in folder `out`, both or neither (staging).
+    """history.csv and history_returns.csv (and history.parquet where pyarrow is installed)
+    in folder `out`, all or none of them (staging).
 
     history.csv: ratings.csv's columns (then previous_level, review, followup) for every
     cycle; history_returns.csv: `cycle`, then returns.csv's columns. Cycles in the order
-    they were recorded, rows in the order of their run's CSV files.
+    they were recorded, rows in the order of their run's CSV files. history.parquet holds
+    history.csv's rows typed (levels as numbers) and never escaped, like ratings.parquet.
     """
     from .staging import staged
+    from .summary.exports import parquet_available, write_parquet
 
     with reading(path) as con, staged(out, EXPORTS) as staging:
         write_csv(staging.path(HISTORY_CSV), HISTORY_COLUMNS, _history_rows(con))
         write_csv(staging.path(HISTORY_RETURNS_CSV), HISTORY_RETURNS_COLUMNS,
                   _history_returns(con))
+        if parquet_available() and HISTORY_COLUMNS == RATINGS_COLUMNS:
+            write_parquet(staging.path(HISTORY_PARQUET), _history_rows(con))
         return staging.commit()
 
 
