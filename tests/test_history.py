@@ -687,3 +687,16 @@ def test_copy_of_a_store_is_a_store(store, tmp_path):
     copy = tmp_path / "copy.sqlite"
     shutil.copyfile(store, copy)
     assert [c.cycle for c in history.list_cycles(copy)] == [A]
+
+
+def test_a_store_in_a_folder_that_does_not_exist_is_refused(tmp_path):
+    path = tmp_path / "no-such-folder" / "h.sqlite"
+    message = (f"the folder of the history store {path} does not exist; create it first, or "
+               "give another path")
+    with pytest.raises(StoreError) as caught:
+        history.check_store(path)
+    assert str(caught.value) == message
+    with pytest.raises(StoreError) as again:
+        history.record_cycle(path, run_a(), A, AT_A)
+    assert str(again.value) == message
+    assert not path.parent.exists()

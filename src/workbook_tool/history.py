@@ -196,6 +196,9 @@ def _has_content(path: Path) -> bool:
         with open(path, "rb") as f:
             header = f.read(_HEADER_BYTES)
     except FileNotFoundError:
+        if not os.path.isdir(path.parent):
+            raise StoreError(f"the folder of the history store {_name(path)} does not exist; "
+                             "create it first, or give another path") from None
         return False
     except OSError as exc:
         raise StoreError(f"the history store {_name(path)} cannot be read: "
@@ -310,7 +313,8 @@ def record_cycle(path: str | Path, run: Consolidation, cycle: str,
         con = sqlite3.connect(path, timeout=BUSY_SECONDS if busy_seconds is None
                               else busy_seconds, isolation_level=None)
     except sqlite3.Error as exc:
-        raise _damaged(path, exc) from None
+        raise StoreError(f"the history store {_name(path)} cannot be opened (SQLite says: "
+                         f"{exc})") from None
     with closing(con):
         if _check_markers(con, path) and verify:
             _check_intact(con, path)  # never add to a damaged store
@@ -333,9 +337,9 @@ def record_cycle(path: str | Path, run: Consolidation, cycle: str,
             if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                 raise _busy(path) from None
             if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"cycle '{cycle}' could not be recorded in the history store "
-                                 f"{_name(path)} (SQLite says: {exc}); the store is "
-                                 "unchanged") from None
+                raise StoreError(f"cycle '{display_name(cycle)}' could not be recorded in the "
+                                 f"history store {_name(path)} (SQLite says: {exc}); the "
+                                 "store is unchanged") from None
             raise
     return Recorded(path, info, replaced)
 
