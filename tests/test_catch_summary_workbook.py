@@ -1,0 +1,411 @@
+"""district_summary.xlsx cell by cell: the Overview sheet, the title rows, the styles, the
+notes about what the workbook could not hold, the column widths and the properties.
+
+A small hand-made consolidation of the small rubric (1.1 Shared vision, 1.2 Resources,
+1.3 Data use in D1 Leadership and Vision; 2.1 Employer partners, 2.2 Family engagement in
+D2 Partnerships with the Community; levels 1 Beginning, 2 Growing, 3 Strong Practice),
+cycle 2024-25, written at a frozen clock and read back with openpyxl and zipfile. Every
+expected value is a literal worked out by hand from this table:
+
+    school  status                  1.1 1.2 1.3 2.1 2.2  problems
+    S1      accepted_with_warnings  3   2   1   3   2    text-too-long (a warning)
+    S2      accepted                1   1   2   -   3
+    S3      rejected                2   2   2   2   2    invalid-rating, text-too-long
+    S4      missing (on the roster, no return)
+
+    Roster 4 schools, 2 with an accepted return (0.5); 10 ratings in accepted returns,
+    9 rated (0.9). One text too long in an accepted return (S3's is in a rejected one).
+    D1: Beginning 3 (S1 1.3, S2 1.1, S2 1.2), Growing 2, Strong Practice 1, unrated 0.
+    D2: Beginning 0, Growing 1 (S1 2.2), Strong Practice 2 (S1 2.1, S2 2.2), unrated 1.
+    Files not read: 2 skipped (a lock file, a copy already read), 1 ignored (notes.txt).
+
+Overview layout (1-based rows): title 1 (merged A1:G1, the 3 levels + 4 columns), built
+note 2, cycle note 3, the warning note 4, "Returns by status" 5, statuses 6-11,
+"Completion" 13, figures 14-20, "Levels by domain" 22, its header 23, domains 24-25;
+"Files not read" from I5 (header I6:J6, files from row 7).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import types
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from workbook_tool.consolidate import TextSpill, _share_strings, consolidate
+from workbook_tool.files import Discovery, Skipped
+from workbook_tool.problems import Problem
+from workbook_tool.reader.model import Answer, ReturnResult
+from workbook_tool.roster import School
+from workbook_tool.summary import stream as stream_module
+from workbook_tool.summary import workbook as summary_workbook
+
+IDS = ["1.1", "1.2", "1.3", "2.1", "2.2"]
+LABELS = {None: "", 1: "Beginning", 2: "Growing", 3: "Strong Practice"}
+ROSTER = [School("S1", "Alpha School", "North"), School("S2", "Beta School", "South"),
+          School("S3", "Gamma School", "North"), School("S4", "Delta School", "East")]
+LEVELS = {"S1": [3, 2, 1, 3, 2], "S2": [1, 1, 2, None, 3], "S3": [2, 2, 2, 2, 2]}
+NAMES = {"S1": "Alpha School", "S2": "Beta School", "S3": "Gamma School"}
+ACCENT = "FF1F4E79"
+IGNORED_WHY = "ignored: not a workbook (.xlsx, .xlsm, .xls, .ods) or a .zip archive"
+ONE_CUT = ("1 text is longer than the 32,767 characters an Excel cell holds: this workbook "
+           "shows the first 32,767 of each, and ratings.csv and ratings.parquet have them "
+           "whole (Problems lists each as text-too-long).")
+
+
+def _problem(school_id: str, code: str) -> Problem:
+    return Problem(f"{school_id}.xlsx", code, f"A {code} problem.", sheet="1 Leadership",
+                   cell="G4")
+
+
+def _return(school_id: str, problems: list[str], long_texts: int = 0) -> ReturnResult:
+    answers = [Answer(i, level, LABELS[level], f"Evidence {school_id} {i}",
+                      f"Next {school_id} {i}", "High" if i == "1.1" else "")
+               for i, level in zip(IDS, LEVELS[school_id], strict=True)]
+    codes = problems + ["text-too-long"] * long_texts
+    return ReturnResult(f"{school_id}.xlsx", f"sha-{school_id}", school_id, NAMES[school_id],
+                        "2024-25", "small-test-rubric", "2024-01", "", 2, answers=answers,
+                        problems=[_problem(school_id, c) for c in codes])
+
+
+def _results(s1_long_texts: int = 1) -> list[ReturnResult]:
+    return [_return("S1", [], s1_long_texts), _return("S2", []),
+            _return("S3", ["invalid-rating"], 1)]
+
+
+DISCOVERY = Discovery(skipped=[Skipped("returns/~$S1.xlsx", "lock file"),
+                               Skipped("returns/S2 copy.xlsx", "already read as returns/S2.xlsx")],
+                      ignored_files=["returns/notes.txt"])
+
+
+class _FrozenClock(dt.datetime):
+    """5 March 2026, 14:07 UTC, whatever the machine's clock and time zone."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls(2026, 3, 5, 14, 7, 30, tzinfo=dt.UTC)
+
+    def astimezone(self, tz=None):
+        return self
+
+
+def _write(path: Path, results: list[ReturnResult], rubric, monkeypatch,
+           spill: TextSpill | None = None) -> Path:
+    monkeypatch.setattr(summary_workbook, "dt", types.SimpleNamespace(datetime=_FrozenClock))
+    run = consolidate([_share_strings(r, spill) for r in results], rubric, ROSTER,
+                      cycle="2024-25", discovery=DISCOVERY)
+    target = path / "district_summary.xlsx"
+    summary_workbook.write_summary_workbook(run, target, ["returns", "late/extra.zip"])
+    return target
+
+
+@pytest.fixture
+def written(small_rubric, tmp_path, monkeypatch) -> Path:
+    return _write(tmp_path, _results(), small_rubric, monkeypatch)
+
+
+@pytest.fixture
+def book(written):
+    return openpyxl.load_workbook(written)
+
+
+def filled(sheet) -> dict[str, object]:
+    return {c.coordinate: c.value for row in sheet.iter_rows() for c in row
+            if c.value is not None}
+
+
+def _color(color) -> str | None:
+    if color is None:
+        return None
+    return color.rgb if color.type == "rgb" else f"{color.type}:{color.value}"
+
+
+def look(cell) -> dict[str, object]:
+    """Every style attribute the summary sets, as openpyxl reads it back."""
+    font, fill, align, border = cell.font, cell.fill, cell.alignment, cell.border
+    return {
+        "font": (font.name, font.sz, bool(font.b), bool(font.i), _color(font.color)),
+        "fill": (fill.fill_type, _color(fill.fgColor) if fill.fill_type else None),
+        "align": (align.horizontal, align.vertical, bool(align.wrap_text)),
+        "border": (border.left.style, border.right.style, border.top.style,
+                   border.bottom.style),
+        "number_format": cell.number_format,
+    }
+
+
+PLAIN_FONT = ("Calibri", 10, False, False, "theme:1")
+NO_BORDER = (None, None, None, None)
+STYLE = {
+    "title": {"font": ("Calibri", 16, True, False, "FFFFFFFF"), "fill": ("solid", ACCENT),
+              "align": (None, "top", False), "border": NO_BORDER, "number_format": "General"},
+    "heading": {"font": ("Calibri", 11, True, False, ACCENT), "fill": (None, None),
+                "align": (None, "top", False), "border": (None, None, None, "medium"),
+                "number_format": "General"},
+    "header": {"font": ("Calibri", 10, True, False, "FFFFFFFF"), "fill": ("solid", ACCENT),
+               "align": (None, "top", True), "border": ("thin",) * 4,
+               "number_format": "General"},
+    "text": {"font": PLAIN_FONT, "fill": (None, None), "align": (None, "top", False),
+             "border": NO_BORDER, "number_format": "General"},
+    "wrap": {"font": PLAIN_FONT, "fill": (None, None), "align": (None, "top", True),
+             "border": NO_BORDER, "number_format": "General"},
+    "note": {"font": ("Calibri", 10, False, True, "FF595959"), "fill": (None, None),
+             "align": (None, "top", False), "border": NO_BORDER, "number_format": "General"},
+    "warning": {"font": ("Calibri", 10, True, False, "FFC00000"), "fill": (None, None),
+                "align": (None, "top", False), "border": NO_BORDER,
+                "number_format": "General"},
+    "number": {"font": PLAIN_FONT, "fill": (None, None), "align": ("center", "top", False),
+               "border": NO_BORDER, "number_format": "General"},
+    "percent": {"font": PLAIN_FONT, "fill": (None, None), "align": ("center", "top", False),
+                "border": NO_BORDER, "number_format": "0%"},
+    "decimal": {"font": PLAIN_FONT, "fill": (None, None), "align": ("center", "top", False),
+                "border": NO_BORDER, "number_format": "0.0"},
+}
+
+
+def _rows(first: int, cells: list[tuple]) -> dict[str, tuple]:
+    """{A<row>: (label, "text"), B<row>: (value, style)} for label | value rows."""
+    out = {}
+    for row, (label, value, style) in enumerate(cells, start=first):
+        out[f"A{row}"] = (label, "text")
+        out[f"B{row}"] = (value, style)
+    return out
+
+
+# Overview: ref -> (value, style name).
+OVERVIEW = {
+    "A1": ("District summary: Small Test Rubric 2024-01", "title"),
+    "A2": ("Built 2026-03-05 14:07 UTC by workbook-tool from: returns, late/extra.zip", "note"),
+    "A3": ("Cycle: 2024-25", "note"),
+    "A4": (ONE_CUT, "warning"),
+    "A5": ("Returns by status", "heading"),
+    **_rows(6, [("accepted", 1, "number"), ("accepted_with_warnings", 1, "number"),
+                ("rejected", 1, "number"), ("duplicate", 0, "number"),
+                ("conflict", 0, "number"), ("missing", 1, "number")]),
+    "A13": ("Completion", "heading"),
+    **_rows(14, [("Schools on the roster", 4, "number"),
+                 ("Schools with an accepted return", 2, "number"),
+                 ("Share of schools accepted", 0.5, "percent"),
+                 ("Indicators rated in accepted returns", 9, "number"),
+                 ("Share of indicators rated", 0.9, "percent"),
+                 ("Files skipped (lock, hidden, already read, linked folders)", 2, "number"),
+                 ("Other files ignored", 1, "number")]),
+    "A22": ("Levels by domain (accepted returns)", "heading"),
+    "A23": ("Domain", "header"), "B23": ("Beginning", "header"), "C23": ("Growing", "header"),
+    "D23": ("Strong Practice", "header"), "E23": ("Unrated", "header"),
+    "A24": ("D1 Leadership and Vision", "text"), "B24": (3, "number"), "C24": (2, "number"),
+    "D24": (1, "number"), "E24": (0, "number"),
+    "A25": ("D2 Partnerships with the Community", "text"), "B25": (0, "number"),
+    "C25": (1, "number"), "D25": (2, "number"), "E25": (1, "number"),
+    "I5": ("Files not read", "heading"),
+    "I6": ("File", "header"), "J6": ("Why", "header"),
+    "I7": ("returns/~$S1.xlsx", "wrap"), "J7": ("lock file", "wrap"),
+    "I8": ("returns/S2 copy.xlsx", "wrap"), "J8": ("already read as returns/S2.xlsx", "wrap"),
+    "I9": ("returns/notes.txt", "wrap"), "J9": (IGNORED_WHY, "wrap"),
+}
+
+
+def test_every_cell_of_the_overview(book):
+    sheet = book["Overview"]
+    assert filled(sheet) == {ref: value for ref, (value, _style) in OVERVIEW.items()}
+
+
+def test_every_overview_cell_has_its_style(book):
+    sheet = book["Overview"]
+    assert {ref: look(sheet[ref]) for ref in OVERVIEW} == {
+        ref: STYLE[style] for ref, (_value, style) in OVERVIEW.items()}
+    assert {ref: sheet[ref].data_type for ref in OVERVIEW} == {
+        ref: "n" if isinstance(value, (int, float)) else "s"
+        for ref, (value, _style) in OVERVIEW.items()}
+
+
+def _width(sheet, col: int) -> float | None:
+    """A column's width as stored: n characters are written as n + 0.7109375 (5 pixels of
+    padding); None when the column keeps Excel's default."""
+    return next((d.width for d in sheet.column_dimensions.values()
+                 if d.min and d.min <= col <= d.max and d.customWidth), None)
+
+
+def test_overview_widths_heights_merges_and_page(book):
+    sheet = book["Overview"]
+    assert [_width(sheet, c) for c in range(1, 12)] == [
+        40.7109375, *[13.7109375] * 6, None, 60.7109375, 36.7109375, None]
+    # xlsxwriter stores heights in whole pixels: 28 pt = 37 px = 27.75 pt.
+    assert {r: d.height for r, d in sheet.row_dimensions.items() if d.height is not None} == {
+        1: 27.75}
+    assert sorted(str(r) for r in sheet.merged_cells.ranges) == ["A1:G1"]
+    assert sheet.sheet_view.showGridLines is False
+    assert sheet.page_setup.orientation == "landscape"
+    # One page wide (fitToWidth 1 is the default, left out of the file), as tall as needed.
+    assert (sheet.page_setup.fitToWidth or 1, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
+
+
+# The title row of every sheet that has one: (sheet, title, merged range).
+TITLES = [
+    ("Overview", "District summary: Small Test Rubric 2024-01", "A1:G1"),
+    ("Heatmap", "Levels by school and indicator (accepted returns)", "A1:L1"),
+    ("Indicators", "Indicators: the ones that need most attention first", "A1:J1"),
+    ("Domains", "Domains: rated indicators and average level per school", "A1:F1"),
+    ("Priorities", "Priorities: indicators schools marked High most often", "A1:F1"),
+    ("Evidence", "Evidence and next steps, per school and indicator", "A1:H1"),
+]
+
+
+def test_title_rows_of_every_sheet(book):
+    assert book.sheetnames == ["Overview", "Heatmap", "Indicators", "Domains", "Priorities",
+                               "Evidence", "Returns", "Problems", "Data"]
+    for name, title, merged in TITLES:
+        sheet = book[name]
+        assert sheet["A1"].value == title, name
+        assert look(sheet["A1"]) == STYLE["title"], name
+        assert [str(r) for r in sheet.merged_cells.ranges if r.min_row == 1] == [merged], name
+        assert sheet.row_dimensions[1].height == 27.75, name
+        assert sheet.sheet_view.showGridLines is False, name
+        assert sheet.page_setup.orientation == "landscape", name
+        assert (sheet.page_setup.fitToWidth or 1, sheet.page_setup.fitToHeight) == (1, 0), name
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage is True, name
+    for name in ("Returns", "Problems", "Data"):  # listings: no title row
+        sheet = book[name]
+        assert sheet.row_dimensions[1].height is None, name
+        assert sheet.page_setup.orientation is None, name
+    # Only the Indicators sheet sets another row's height: its header, 30 pt = 40 px.
+    assert {(name, r) for name, _t, _m in TITLES
+            for r, d in book[name].row_dimensions.items() if d.height is not None} == {
+        *((name, 1) for name, _t, _m in TITLES), ("Indicators", 2)}
+
+
+def _sheet_xml(path: Path, name: str) -> str:
+    with zipfile.ZipFile(path) as z:
+        book = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        rid = re.search(rf'<sheet name="{name}" [^>]*r:id="([^"]+)"', book).group(1)
+        target = re.search(rf'Id="{rid}"[^>]*Target="([^"]+)"', rels).group(1)
+        return z.read(f"xl/{target.lstrip('/').removeprefix('xl/')}").decode()
+
+
+def test_every_cell_of_a_merged_title_carries_the_title_format(written):
+    """As Excel writes a merge: the fill runs across the whole title row."""
+    for name, _title, merged in TITLES:
+        style = dict(re.findall(r'<c r="([A-Z]+1)" s="([0-9]+)"', _sheet_xml(written, name)))
+        last = merged.split(":")[1][:-1]
+        columns = [chr(c) for c in range(ord("A"), ord(last) + 1)]
+        assert sorted(style) == sorted(f"{c}1" for c in columns), name
+        assert {style[f"{c}1"] for c in columns} == {style["A1"]}, name
+
+
+def test_styles_of_the_other_sheets(book):
+    assert look(book["Heatmap"]["A2"]) == STYLE["header"]
+    assert look(book["Heatmap"]["A3"]) == STYLE["text"]
+    assert look(book["Heatmap"]["D3"]) == STYLE["number"]
+    assert book["Heatmap"]["B6"].value == "Levels: 1 = Beginning, 2 = Growing, 3 = Strong " \
+                                          "Practice. Empty: unrated."
+    assert look(book["Heatmap"]["B6"]) == STYLE["note"]
+    indicators = book["Indicators"]
+    # Least established first: 1.1 (S1 3, S2 1: half at Growing or above) heads the list.
+    assert [indicators["B3"].value, indicators["H3"].value, indicators["I3"].value] == [
+        "1.1", 2, 0.5]
+    assert look(indicators["H3"]) == STYLE["decimal"]
+    assert look(indicators["I3"]) == STYLE["percent"]
+    domains = book["Domains"]
+    assert [c.value for c in domains[3]] == ["S1", "Alpha School", "D1 Leadership", 3, 3, 2]
+    assert look(domains["F3"]) == STYLE["decimal"]
+    assert look(domains["D3"]) == STYLE["number"]
+    assert look(book["Priorities"]["I3"]) == STYLE["wrap"]
+    assert look(book["Returns"]["A1"]) == STYLE["header"]
+
+
+def test_heatmap_levels_are_coloured(book):
+    rules = [(rule.operator, rule.formula, _color(rule.dxf.fill.bgColor))
+             for cf in book["Heatmap"].conditional_formatting for rule in cf.rules]
+    assert sorted(rules) == [("equal", ["1"], "FFF8CBAD"), ("equal", ["2"], "FFFFE699"),
+                             ("equal", ["3"], "FFC6E0B4")]
+    assert [str(cf.sqref) for cf in book["Heatmap"].conditional_formatting] == ["D3:H4"]
+
+
+def test_listing_column_widths(book):
+    assert [_width(book["Returns"], c) for c in range(1, 10)] == [
+        w + 0.7109375 for w in (14, 34, 50, 18, 22, 8, 8, 8, 9)]
+    assert [_width(book["Problems"], c) for c in range(1, 8)] == [
+        w + 0.7109375 for w in (50, 12, 18, 8, 18, 9, 90)]
+
+
+def test_document_properties(book):
+    assert book.properties.title == "District summary: Small Test Rubric"
+    assert book.properties.creator == "workbook-tool"
+
+
+def test_no_note_when_nothing_was_cut(small_rubric, tmp_path, monkeypatch):
+    written = _write(tmp_path, _results(s1_long_texts=0), small_rubric, monkeypatch)
+    sheet = openpyxl.load_workbook(written)["Overview"]
+    assert [sheet.cell(r, 1).value for r in range(1, 6)] == [
+        "District summary: Small Test Rubric 2024-01",
+        "Built 2026-03-05 14:07 UTC by workbook-tool from: returns, late/extra.zip",
+        "Cycle: 2024-25", None, "Returns by status"]
+
+
+def test_rows_past_the_sheet_limit_and_texts_cut_share_one_note(small_rubric, tmp_path,
+                                                                  monkeypatch):
+    """With room for 6 rows a sheet, the 10 ratings overflow Evidence (from row 3: 4 kept)
+    and Data (from row 2: 5 kept); the 5 indicators overflow Priorities (4 kept)."""
+    monkeypatch.setattr(stream_module, "EXCEL_ROWS", 6)
+    written = _write(tmp_path, _results(s1_long_texts=2), small_rubric, monkeypatch)
+    note = openpyxl.load_workbook(written)["Overview"]["A4"]
+    assert note.value == (
+        "Excel's row limit: Priorities shows 4 of 5 rows; Evidence shows 4 of 10 rows; "
+        "Data shows 5 of 10 rows. ratings.csv, problems.csv and ratings.parquet have every "
+        "row. 2 texts are longer than the 32,767 characters an Excel cell holds: this "
+        "workbook shows the first 32,767 of each, and ratings.csv and ratings.parquet have "
+        "them whole (Problems lists each as text-too-long).")
+    assert look(note) == STYLE["warning"]
+
+
+def test_many_texts_cut_are_counted_with_a_thousands_separator(small_rubric, tmp_path,
+                                                               monkeypatch):
+    written = _write(tmp_path, _results(s1_long_texts=1234), small_rubric, monkeypatch)
+    note = openpyxl.load_workbook(written)["Overview"]["A4"].value
+    assert note.startswith("1,234 texts are longer than the 32,767 characters")
+
+
+def test_sheets_without_texts_never_read_spilled_texts_back(small_rubric, tmp_path,
+                                                            monkeypatch):
+    """With every return's evidence and next steps spilled to the disk, only the three sheets
+    that show them (Priorities, Evidence, Data) read them back: 3 reads for each of the 2
+    accepted returns."""
+    loads = []
+    real_load = TextSpill.load
+
+    def counted(self, where):
+        loads.append(where)
+        return real_load(self, where)
+
+    monkeypatch.setattr(TextSpill, "load", counted)
+    written = _write(tmp_path, _results(), small_rubric, monkeypatch, TextSpill(budget=0))
+    assert len(loads) == 6
+    evidence = openpyxl.load_workbook(written)["Evidence"]
+    assert [evidence["F3"].value, evidence["G3"].value] == ["Evidence S1 1.1", "Next S1 1.1"]
+
+
+def test_the_workbook_is_built_in_memory(small_rubric, tmp_path, monkeypatch):
+    """No temporary files: the summary is assembled in memory (a temporary folder that does
+    not exist would make xlsxwriter fail otherwise)."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    written = _write(tmp_path, _results(), small_rubric, monkeypatch)
+    assert openpyxl.load_workbook(written)["Overview"]["A3"].value == "Cycle: 2024-25"
+
+
+def test_the_file_holds_no_text_that_no_cell_shows(written, book):
+    """Every shared string is shown by some cell: nothing hidden rides along in the file."""
+    with zipfile.ZipFile(written) as z:
+        strings = z.read("xl/sharedStrings.xml").decode()
+    held = {html.unescape(re.sub(r"<[^>]+>", "", si))
+            for si in re.findall(r"<si>(.*?)</si>", strings, re.S)}
+    shown = {c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row
+             if isinstance(c.value, str)}
+    assert held and held <= shown
