@@ -5,6 +5,7 @@ Here, cached formula values; generate() per school; and a plain workbook with no
 from __future__ import annotations
 
 import io
+import warnings
 
 import openpyxl
 import pytest
@@ -12,7 +13,8 @@ import pytest
 from workbook_tool.generate import generate
 from workbook_tool.reader.model import Answer, Previous
 from workbook_tool.roster import School
-from workbook_tool.writer import Issue, build_workbook
+from workbook_tool.writer import Issue, build_workbook, prefill_stamp
+from workbook_tool.writer.prefill_stamp import PrefillStamper
 
 SCHOOL = School("S-7", "Lincoln High", "North")
 ISSUE = Issue("2026-27")
@@ -271,3 +273,66 @@ def test_a_plain_workbook_has_no_prefill(small_rubric):
     props = {p.name for p in book.custom_doc_props.props}
     assert not {"previous_cycle", "previous_rubric_version"} & props
     assert "Last cycle's answers" not in _start_text(book)
+
+
+# -- stamping: the same bytes as building ---------------------------------------------------
+
+TEXTS = ["", "Growing", "Rating", "Carried forward", "Done", "=1+1", "+SUM(A1)", "00123",
+         "  spaced  ", "a & <b> \"q\"", "Line one\nLine two", "Control \x01 char",
+         "Escape _x0041_ lookalike", "<r>only the start", "École 🚀", "x" * 700,
+         "Lincoln High", "S-7", "High", "Strong Practice"]
+
+
+def _hostile_previous(rubric, k: int) -> Previous:
+    """Every indicator's answer from TEXTS in a different mix per k: blanks, text equal to
+    the workbook's own strings or to each other, long text (row heights), every level,
+    an unrated one, a level the rubric lacks, and indicators left out."""
+    answers = {}
+    for j, ind in enumerate(rubric.indicators):
+        if (j + k) % 7 == 6:
+            continue
+        level = [None, 1, 2, 3, 9][(j + k) % 5]
+        answers[ind.id] = Answer(ind.id, level, "stored", TEXTS[(j + k) % len(TEXTS)],
+                                 TEXTS[(3 * j + k) % len(TEXTS)],
+                                 ["High", "", "Low", "=2"][(j + k) % 4])
+    return Previous(f"2025-{k % 2}", "2023-09", answers)
+
+
+@pytest.mark.parametrize("raters", [0, 3])
+def test_stamped_prefilled_bytes_equal_built_bytes(small_rubric, rubric, raters, monkeypatch):
+    built = []
+
+    def counting_build(*args, **kwargs):
+        built.append(args[1].school_id)
+        return build_workbook(*args, **kwargs)
+
+    monkeypatch.setattr(prefill_stamp, "build_workbook", counting_build)
+    for rubric_ in (small_rubric, rubric):
+        issue = Issue("2026 & 27", raters=raters)
+        stamper = PrefillStamper(rubric_, issue)
+        for k in range(6):
+            school = School(f"S-{k}", ["Lincoln High", "High", "Rating"][k % 3],
+                            "North" if k % 2 else "")
+            previous = _hostile_previous(rubric_, k)
+            assert stamper.workbook(school, previous) == build_workbook(
+                rubric_, school, issue, previous=previous), (rubric_.id, k)
+    assert built == []  # every one was stamped, none built
+
+
+def test_values_a_template_cannot_carry_are_built(small_rubric, monkeypatch):
+    built = []
+
+    def counting_build(*args, **kwargs):
+        built.append(kwargs["previous"].cycle)
+        return build_workbook(*args, **kwargs)
+
+    monkeypatch.setattr(prefill_stamp, "build_workbook", counting_build)
+    stamper = PrefillStamper(small_rubric, ISSUE)
+    for cycle, evidence in (("rich", "<r><t>x</t></r>"), ("mark", "WbtStampQz00001"),
+                            ("long", "y" * 40000)):
+        previous = Previous(cycle, "v", {"1.1": Answer("1.1", 1, "Beginning", evidence)})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # xlsxwriter warns as it cuts 40,000 characters
+            stamped = stamper.workbook(SCHOOL, previous)
+            assert stamped == build_workbook(small_rubric, SCHOOL, ISSUE, previous=previous)
+    assert built == ["rich", "mark", "long"]

@@ -12,7 +12,8 @@ from .files import atomic_path, safe_stem, sha256_bytes, slugify, write_atomic, 
 from .reader.model import Previous
 from .roster import School
 from .rubric import Rubric
-from .writer import Issue, build_workbook
+from .writer import Issue
+from .writer.prefill_stamp import PrefillStamper
 from .writer.stamp import Stamper
 
 MANIFEST = "manifest.csv"
@@ -66,12 +67,16 @@ def generate(
     rubric.select(domain_ids)  # unknown domains fail before anything is written
     names = file_names(schools)
     # The rubric part is built once per template; each school's values are stamped in.
-    stamper = Stamper(rubric, issue, domain_ids, password)
-    stamper.prepare(schools)
     previous = previous or {}
+    plain = [s for s in schools if s.school_id not in previous]
+    stamper = Stamper(rubric, issue, domain_ids, password)
+    stamper.prepare(plain)
+    prefiller = PrefillStamper(rubric, issue, domain_ids, password)
+    prefiller.prepare([(s, previous[s.school_id]) for s in schools if s.school_id in previous])
+    stampers = (stamper, prefiller)
     tasks = [(s, str(out / names[s.school_id]), previous.get(s.school_id)) for s in schools]
     results: list[Generated] = []
-    for generated in _run(stamper, tasks, jobs):
+    for generated in _run(stampers, tasks, jobs):
         results.append(generated)
         if progress:
             progress(1)
@@ -85,19 +90,20 @@ _PARALLEL_FROM = 64
 _worker: dict = {}
 
 
-def _init_worker(stamper: Stamper) -> None:
-    """Each worker process receives the stamper, templates included, once."""
-    _worker["stamper"] = stamper
+def _init_worker(stampers: tuple[Stamper, PrefillStamper]) -> None:
+    """Each worker process receives the stampers, templates included, once."""
+    _worker["stamper"] = stampers
 
 
-def _run(stamper: Stamper, tasks: list[tuple], jobs: int) -> Iterator[Generated]:
+def _run(stampers: tuple[Stamper, PrefillStamper], tasks: list[tuple],
+         jobs: int) -> Iterator[Generated]:
     if jobs <= 1 or len(tasks) < _PARALLEL_FROM:
         for task in tasks:
-            yield _write_one(stamper, task)
+            yield _write_one(stampers, task)
         return
     chunk = max(1, min(64, len(tasks) // (jobs * 4)))
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                             initargs=(stamper,)) as pool:
+                             initargs=(stampers,)) as pool:
         yield from pool.map(_write_in_worker, tasks, chunksize=chunk)
 
 
@@ -105,13 +111,10 @@ def _write_in_worker(task: tuple) -> Generated:
     return _write_one(_worker["stamper"], task)
 
 
-def _write_one(stamper: Stamper, task: tuple) -> Generated:
+def _write_one(stampers: tuple[Stamper, PrefillStamper], task: tuple) -> Generated:
     school, path, last = task
-    if last is None:
-        data = stamper.workbook(school)
-    else:
-        data = build_workbook(stamper.rubric, school, stamper.issue, stamper.domain_ids,
-                              None, stamper.password, previous=last)
+    stamper, prefiller = stampers
+    data = stamper.workbook(school) if last is None else prefiller.workbook(school, last)
     write_atomic(path, data)
     return Generated(school, Path(path).name, sha256_bytes(data))
 

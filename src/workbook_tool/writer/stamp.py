@@ -98,6 +98,28 @@ def _fragments(rubric: Rubric, school: School, header: str, issue: Issue) -> lis
     ]
 
 
+def school_values(school: School) -> list[str]:
+    """The school's values a workbook shows (the network only when there is one)."""
+    return [school.school_id, school.school_name, *([school.network] if school.network else [])]
+
+
+def school_unsafe(rubric: Rubric, issue: Issue, school: School) -> str:
+    """Why the school's values cannot be stamped into a template; "" when they can."""
+    values = school_values(school)
+    if not all(values):
+        return "an empty value"
+    if any(MARK in v or len(v) > XLSX_STRING_MAX for v in values):
+        return "a placeholder or an over-long value"
+    if any(v.startswith("<r>") and v.endswith("</r>") for v in values):
+        return "text shaped like rich-string markup (written as rich runs)"
+    code = header_code(header_text(rubric, school, issue))
+    if "&G" in code.replace("&[Picture]", "&G") or _utf16_len(code) > HEADER_MAX_UTF16:
+        return "a page header xlsxwriter refuses"
+    if _utf16_len(school.school_id) > PROPERTY_MAX_UTF16:
+        return "a school id longer than a document property allows"
+    return ""
+
+
 # -- the zip container ------------------------------------------------------------------
 
 @dataclass
@@ -226,22 +248,12 @@ class Stamper:
 
     def fallback_reason(self, school: School) -> str:
         """Why `school` must be built rather than stamped; "" when it can be stamped."""
-        values = [school.school_id, school.school_name]
-        if school.network:
-            values.append(school.network)
-        if not all(values):
-            return "an empty value"
-        if len(set(values)) != len(values):
+        values = school_values(school)
+        if all(values) and len(set(values)) != len(values):
             return "two equal values (one shared string)"
-        if any(MARK in v or len(v) > XLSX_STRING_MAX for v in values):
-            return "a placeholder or an over-long value"
-        if any(v.startswith("<r>") and v.endswith("</r>") for v in values):
-            return "text shaped like rich-string markup (written as rich runs)"
-        code = header_code(header_text(self.rubric, school, self.issue))
-        if "&G" in code.replace("&[Picture]", "&G") or _utf16_len(code) > HEADER_MAX_UTF16:
-            return "a page header xlsxwriter refuses"
-        if _utf16_len(school.school_id) > PROPERTY_MAX_UTF16:
-            return "a school id longer than a document property allows"
+        unsafe = school_unsafe(self.rubric, self.issue, school)
+        if unsafe:
+            return unsafe
         template = self._template(school)
         if template is None:
             return self.broken
