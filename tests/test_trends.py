@@ -141,3 +141,27 @@ def test_no_previous_cycle_no_trends_sheet(tmp_path):
     path = tmp_path / "district_summary.xlsx"
     write_summary_workbook(run, path, [])
     assert "Trends" not in openpyxl.load_workbook(path).sheetnames
+
+
+def test_consolidating_the_next_cycle_into_a_store_adds_the_trends_sheet(tmp_path):
+    from returns_kit import answer, consolidate_cli, make_return
+
+    store = tmp_path / "history.sqlite"
+    roster = "school_id,school_name\nS1,Alpha School\n"
+    last = {"1.1": answer("1.1", 3, "", "Write the vision", "High")}
+    first, out1 = consolidate_cli(tmp_path / "a", {"s1.xlsx": make_return(
+        cycle="2024-25", answers=last)}, roster, "--cycle", "2024-25", "--history", str(store))
+    assert first.exit_code == 0, first.output
+    assert "Trends" not in openpyxl.load_workbook(out1 / "district_summary.xlsx").sheetnames
+    now = {"1.1": answer("1.1", 2)}
+    second, out2 = consolidate_cli(tmp_path / "b", {"s1.xlsx": make_return(
+        cycle="2025-26", answers=now)}, roster, "--cycle", "2025-26", "--history", str(store))
+    assert second.exit_code == 0, second.output
+    sheet = openpyxl.load_workbook(out2 / "district_summary.xlsx")["Trends"]
+    assert sheet["A1"].value == "Trends: 2024-25 to 2025-26"
+    assert [c.value for c in sheet[6]][:11] == [
+        "1.1", "Shared vision", 0, 0, 1, 0, 1, 0, 3, 2, -1]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    dropped = rows.index(["Dropped a level or more", *[None] * 10])
+    assert rows[dropped + 2][:7] == ["S1", "Alpha School", "1.1", "Shared vision",
+                                     "Strong Practice", "Growing", -1]

@@ -15,12 +15,13 @@ from .consolidate import (
     MISSING,
     REJECTED,
     Consolidation,
+    PreviousCycle,
     consolidate,
     read_all,
 )
 from .files import discover, display_name
 from .generate import default_jobs
-from .history import Recorded, StoreError, record_cycle
+from .history import Recorded, StoreError, earlier_cycle, record_cycle
 from .reader import Limits
 from .roster import School
 from .rubric import Rubric
@@ -123,11 +124,23 @@ def run_consolidation(rubric: Rubric, roster: list[School], inputs: list[str], o
         results = list(read_all(found.sources, rubric, limits, jobs,
                                 while_reading=preload_exports))
     run = consolidate(results, rubric, roster, cycle, found)
+    if history is not None:
+        run.previous = previous_cycle(history, cycle)
     report = Report(run)
     report.outputs = write_outputs(run, out, inputs)
     if history is not None:
         report.recorded = _record(history, run, cycle, out)
     return report
+
+
+def previous_cycle(history: Path, cycle: str) -> PreviousCycle | None:
+    """The most recent cycle the store holds other than `cycle`, for the Trends sheet."""
+    earlier = earlier_cycle(history, cycle)
+    if earlier is None:
+        return None
+    return PreviousCycle(earlier.cycle, {
+        (r.school_id, r.indicator_id): (r.level, r.next_steps or "", r.priority or "")
+        for r in earlier.ratings})
 
 
 def _record(history: Path, run: Consolidation, cycle: str, out: Path) -> Recorded:
