@@ -195,12 +195,18 @@ def rubric_show(rubric_path: str | None, as_json: bool) -> None:
               help="Sheet-protection password (default: protected without a password).")
 @click.option("--raters", type=RaterCount(), default=None,
               help="Add a Team ratings sheet with this many rater columns (2 to 8).")
+@click.option("--prefill", "prefill_path", type=click.Path(dir_okay=False, exists=True),
+              help="History store: prefill each school's workbook with its answers of the "
+                   "most recent other cycle recorded there (needs --cycle).")
+@click.option("--prefill-cycle", default=None,
+              help="With --prefill: take the answers of this recorded cycle only.")
 @jobs_option
 @quiet_option
 @friendly
 def generate(roster: str, out_dir: str, rubric_path: str | None, cycle: str,
              domains: str | None, due: str, return_to: str, password: str | None,
-             raters: int | None, jobs: int | None, quiet: bool) -> None:
+             raters: int | None, prefill_path: str | None, prefill_cycle: str | None,
+             jobs: int | None, quiet: bool) -> None:
     """Write one protected rating workbook per school of ROSTER, plus manifest.csv.
 
     ROSTER is a CSV or XLSX file with columns school_id and school_name (optional:
@@ -211,6 +217,7 @@ def generate(roster: str, out_dir: str, rubric_path: str | None, cycle: str,
         workbook-tool generate samples/roster.csv --out output/workbooks --cycle 2026-27
         workbook-tool generate roster.xlsx --out out --domains 1,3 --due "March 15"
         workbook-tool generate samples/roster.csv --out output/team --raters 4
+        workbook-tool generate roster.csv --out next --cycle 2027-28 --prefill history.sqlite
     """
     from .generate import default_jobs
     from .generate import generate as run
@@ -221,11 +228,30 @@ def generate(roster: str, out_dir: str, rubric_path: str | None, cycle: str,
     domain_ids = parse_domains(domains, loaded)
     issue = Issue(cycle=cycle.strip(), due=due.strip(), return_to=return_to.strip(),
                   raters=raters or 0)
+    previous = _prefill(prefill_path, prefill_cycle, loaded, issue.cycle, schools)
     with progress_bar(len(schools), "Generating", quiet) as update:
         results = run(loaded, schools, out_dir, issue, domain_ids, password,
-                      jobs or default_jobs(), update)
+                      jobs or default_jobs(), update, previous=previous)
     if not quiet:
-        click.echo(f"Wrote {len(results)} workbooks and manifest.csv to {out_dir}")
+        carried = f", {len(previous)} of them prefilled from the history store" if previous else ""
+        click.echo(f"Wrote {len(results)} workbooks{carried} and manifest.csv to {out_dir}")
+
+
+def _prefill(store: str | None, prefill_cycle: str | None, rubric, cycle: str, schools):
+    """Each school's answers of an earlier cycle, from the store --prefill names."""
+    if store is None:
+        if prefill_cycle is not None:
+            raise Abort("--prefill-cycle chooses a cycle of a history store: give --prefill "
+                        "STORE too")
+        return {}
+    if not cycle:
+        raise Abort("--prefill carries an earlier cycle into a new one: give --cycle too, "
+                    "e.g. --cycle 2027-28")
+    from .history import check_store, previous_answers
+
+    check_store(store)
+    return previous_answers(store, rubric, cycle, [s.school_id for s in schools],
+                            prefill_cycle.strip() if prefill_cycle else None)
 
 
 limit_options = [
