@@ -11,12 +11,16 @@ store is timed. Figures, each in this one process:
   check before the run made the integrity check);
 - `record_replace`: record_cycle of the same cycle again into a store that already holds
   it and an earlier cycle (its rows deleted, the new ones inserted);
+- `read_earlier`: earlier_cycle, the previous cycle's ratings the Trends sheet compares
+  with (consolidate --history reads them before writing the summary);
+- `read_prefill`: previous_answers for every school (generate --prefill);
 - `naive`: a baseline, one INSERT and one COMMIT per row into the same tables, run on the
   first `--naive-returns` returns and extrapolated to N.
 
-"Added" is check + record. The target is under 3 s for 10,000 returns. Peak memory is the
-process's RSS sampled every 20 ms (bench.PeakMemory) during each step, next to the RSS
-before it. Results go to benchmarks/results/<date>-<host>-history.json.
+"Added" is check + record (+ read_earlier when the store holds an earlier cycle). The
+target is under 3 s for 10,000 returns. Peak memory is the process's RSS sampled every
+20 ms (bench.PeakMemory) during each step, next to the RSS before it. Results go to
+benchmarks/results/<date>-<host>-history.json.
 """
 
 from __future__ import annotations
@@ -128,6 +132,10 @@ def main() -> int:
         figures["record_replace"] = timed(
             lambda: history.record_cycle(new, run, CYCLE, verify=False))
         figures["store_two_cycles_mb"] = round(new.stat().st_size / 2**20, 1)
+        figures["read_earlier"] = timed(
+            lambda: history.earlier_cycle(new, CYCLE, verify=False))
+        figures["read_prefill"] = timed(lambda: history.previous_answers(
+            new, run.rubric, "2027-28", [s.school_id for s in run.roster], verify=False))
         sample = naive(root / "naive.sqlite", run, min(args.naive_returns, n))
         per_row = sample["seconds"] / max(sample["rows"], 1)
         sample["extrapolated_seconds"] = round(per_row * (n * 28 + n), 1)
