@@ -311,8 +311,9 @@ def test_stamped_prefilled_bytes_equal_built_bytes(small_rubric, rubric, raters,
         issue = Issue("2026 & 27", raters=raters)
         stamper = PrefillStamper(rubric_, issue)
         for k in range(6):
-            school = School(f"S-{k}", ["Lincoln High", "High", "Rating"][k % 3],
-                            "North" if k % 2 else "")
+            # Answers equal to the school's name or id, too (TEXTS).
+            school = School(["S-7", f"S-{k}"][k % 2], ["Lincoln High", "École 🚀"][k % 2],
+                            "North" if k % 3 else "")
             previous = _hostile_previous(rubric_, k)
             assert stamper.workbook(school, previous) == build_workbook(
                 rubric_, school, issue, previous=previous), (rubric_.id, k)
@@ -335,4 +336,9 @@ def test_values_a_template_cannot_carry_are_built(small_rubric, monkeypatch):
             warnings.simplefilter("ignore")  # xlsxwriter warns as it cuts 40,000 characters
             stamped = stamper.workbook(SCHOOL, previous)
             assert stamped == build_workbook(small_rubric, SCHOOL, ISSUE, previous=previous)
-    assert built == ["rich", "mark", "long"]
+    # A school named like one of the workbook's strings: one shared string, so built.
+    previous = Previous("name", "v", {"1.1": Answer("1.1", 1, "Beginning", "ok")})
+    school = School("S-1", "Strong Practice")
+    assert stamper.workbook(school, previous) == build_workbook(small_rubric, school, ISSUE,
+                                                                previous=previous)
+    assert built == ["rich", "mark", "long", "name"]

@@ -16,7 +16,7 @@ from ..roster import School
 from ..rubric import Rubric
 from ..xlsx import BOOK_OPTIONS as TEXT_ONLY
 from ..xlsx import SafeWorkbook
-from .domain_sheet import write_domain_sheet
+from .domain_sheet import write_domain_sheet, write_later
 from .formats import Formats
 from .prefill import Carried
 from .reference import metadata, write_glossary_sheet, write_metadata
@@ -105,6 +105,8 @@ def build_book(
     # Sheets are created in tab order; the start sheet's progress line and the summary
     # reference each other, so the start sheet is written first and completed last.
     names = [layout.domain_sheet_name(d) for d in domains]
+    # A prefilled workbook's answers are written last (see write_domain_sheet).
+    later: list | None = [] if carried is not None else None
     total = sum(len(d.indicators) for d in domains)
     progress_row, progress_col = write_start_sheet(
         book, fmt, rubric, school, issue, names, total, header, password, subtitle_height,
@@ -112,7 +114,7 @@ def build_book(
     )
     start = book.get_worksheet_by_name(layout.START_SHEET)
     sheets = [
-        write_domain_sheet(book, fmt, rubric, d, answers, header, password, carried)
+        write_domain_sheet(book, fmt, rubric, d, answers, header, password, carried, later)
         for d in domains
     ]
     if raters:
@@ -127,6 +129,8 @@ def build_book(
     meta = metadata(rubric, school.school_id, school.school_name, issue.cycle,
                     [d.id for d in domains], raters, carried)
     write_metadata(book, fmt, meta, password)
+    if later:
+        write_later(later)
     book.close()
     return buffer.getvalue(), book
 

@@ -47,8 +47,14 @@ def write_domain_sheet(
     header_text: str,
     password: str | None,
     carried: Carried | None = None,
+    later: list | None = None,
 ) -> DomainSheet:
-    """Write the sheet; with `carried` (a prefilled workbook) it has the prefill columns."""
+    """Write the sheet; with `carried` (a prefilled workbook) it has the prefill columns.
+
+    With `later`, the input and prefill cells' texts are not written but added to it, for
+    `write_later` once every sheet is written: their shared strings then come after all
+    the rubric's, which lets the prefill stamper (writer/prefill_stamp.py) leave the
+    rubric's strings where they are."""
     name = layout.domain_sheet_name(domain)
     sheet = book.add_worksheet(name)
     cols = layout.DomainColumns(len(rubric.levels), prefill=carried is not None)
@@ -63,7 +69,7 @@ def write_domain_sheet(
         row += 1
         for indicator in section.indicators:
             _indicator_row(book, sheet, fmt, rubric, indicator, row, cols, name,
-                           answers.get(indicator.id), carried)
+                           answers.get(indicator.id), carried, later)
             rating_cells.append((row, cols.rating))
             row += 1
     last_row = row - 1
@@ -108,16 +114,16 @@ def _title_and_header(sheet, fmt: Formats, rubric: Rubric, domain: Domain, cols)
 
 def _indicator_row(book, sheet, fmt: Formats, rubric: Rubric, indicator: Indicator, row: int,
                    cols, sheet_name: str, answer: Answer | None,
-                   carried: Carried | None) -> None:
+                   carried: Carried | None, later: list | None) -> None:
     sheet.write_string(row, cols.id, indicator.id, fmt.cell_bold)
     sheet.write_string(row, cols.title, indicator.title, fmt.cell_bold)
     for level in rubric.levels:
         descriptor = indicator.descriptors[level.level]
         _write_descriptor(sheet, fmt, row, cols.descriptor(level.level), descriptor)
-    _inputs(book, sheet, fmt, rubric, indicator, row, cols, sheet_name, answer)
+    _inputs(book, sheet, fmt, rubric, indicator, row, cols, sheet_name, answer, later)
     cells = carried.cells(indicator.id, answer) if carried is not None else None
     if cells is not None:
-        _prefill_cells(book, sheet, fmt, indicator, row, cols, sheet_name, cells)
+        _prefill_cells(book, sheet, fmt, indicator, row, cols, sheet_name, cells, later)
     sheet.set_row(row, row_height(indicator, answer, cells))
 
 
@@ -171,16 +177,13 @@ def _rich_fragments(text: str, phrases: tuple[str, ...], fmt: Formats) -> list |
 
 
 def _inputs(book, sheet, fmt: Formats, rubric: Rubric, indicator: Indicator, row: int, cols,
-            sheet_name: str, answer: Answer | None) -> None:
+            sheet_name: str, answer: Answer | None, later: list | None) -> None:
     values = input_values(answer)
     for kind in layout.INPUT_KINDS:
         col = cols.of(kind)
         cell_format = fmt.input_center if kind in ("rating", "priority") else fmt.input
         # User text is always a string: "=HYPERLINK(...)" typed as evidence stays text.
-        if values[kind]:
-            sheet.write_string(row, col, values[kind], cell_format)
-        else:
-            sheet.write_blank(row, col, None, cell_format)
+        _text(sheet, row, col, values[kind], cell_format, later)
         ref = f"{layout.quote_sheet(sheet_name)}!{layout.cell_ref(row, col, absolute=True)}"
         book.define_name(layout.defined_name(kind, indicator), f"={ref}")
     sheet.data_validation(row, cols.rating, row, cols.rating, _rating_validation(rubric, indicator))
@@ -188,17 +191,14 @@ def _inputs(book, sheet, fmt: Formats, rubric: Rubric, indicator: Indicator, row
 
 
 def _prefill_cells(book, sheet, fmt: Formats, indicator: Indicator, row: int, cols,
-                   sheet_name: str, cells: dict[str, str]) -> None:
+                   sheet_name: str, cells: dict[str, str], later: list | None) -> None:
     """Last cycle's rating and next steps (locked), the Follow-up and Review inputs."""
     formats = {layout.PREVIOUS_RATING: fmt.carried_center, layout.PREVIOUS_NEXT_STEPS:
                fmt.carried, layout.FOLLOWUP: fmt.input_center, layout.REVIEW: fmt.input_center}
     for kind in layout.PREFILL_KINDS:
         col = cols.of(kind)
         # Text from the store is written as a string, never as a formula or a number.
-        if cells[kind]:
-            sheet.write_string(row, col, cells[kind], formats[kind])
-        else:
-            sheet.write_blank(row, col, None, formats[kind])
+        _text(sheet, row, col, cells[kind], formats[kind], later)
         ref = f"{layout.quote_sheet(sheet_name)}!{layout.cell_ref(row, col, absolute=True)}"
         book.define_name(layout.defined_name(kind, indicator), f"={ref}")
     for kind, validation in ((layout.FOLLOWUP, _followup_validation(indicator)),
@@ -231,6 +231,21 @@ def _review_validation(indicator: Indicator) -> dict:
         "error_message": (f'A review must be "{layout.CARRIED_FORWARD}" or '
                           f'"{layout.REVIEWED}".'),
     }
+
+
+def _text(sheet, row: int, col: int, text: str, cell_format, later: list | None) -> None:
+    if not text:
+        sheet.write_blank(row, col, None, cell_format)
+    elif later is None:
+        sheet.write_string(row, col, text, cell_format)
+    else:
+        later.append((sheet, row, col, text, cell_format))
+
+
+def write_later(later: list) -> None:
+    """Write the texts `write_domain_sheet` put aside, in the order it met them."""
+    for sheet, row, col, text, cell_format in later:
+        sheet.write_string(row, col, text, cell_format)
 
 
 def input_values(answer: Answer | None) -> dict[str, str]:

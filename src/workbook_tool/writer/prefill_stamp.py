@@ -8,12 +8,15 @@ line and, with raters, the team sheet's cached agreed ratings.
 
 `PrefillStamper` builds a template per (network or not, subtitle height, previous cycle,
 previous rubric version) with `build_book`, every per-school cell holding a unique token.
-Per school it rebuilds the shared string table exactly as xlsxwriter would have (strings in
-the order they were first written, equal strings merged, empty cells written blank), then
-rewrites every string cell's index, the row heights and the cached values, and writes the
-zip as the plain stamper does. The result is byte-for-byte `build_workbook(..., previous=)`
-(the tests check it over hostile values); a school whose values the template cannot
-carry is built instead.
+A prefilled workbook writes those cells' texts after everything else, so their shared
+strings all come after the rubric's, which keep their numbers. Per school the stamper
+replaces the school values in place (as the plain stamper does), numbers the school's
+texts after the rubric's exactly as xlsxwriter would have (equal strings merged, also with
+a rubric string; empty cells written blank), rewrites those cells, the row heights and the
+cached values, and writes the zip as the plain stamper does.
+
+The result is byte-for-byte `build_workbook(..., previous=)` (the tests check it over
+hostile values); a school whose values the template cannot carry is built instead.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from .stamp import (
     _write_zip,
     _xml_data,
     school_unsafe,
+    school_values,
 )
 from .start import subtitle_row_height
 from .summary import FIRST_ROW, cached_values
@@ -111,15 +115,14 @@ def _cut(data: bytes, spans: list[tuple[int, int, Slot]]) -> _Slotted:
 class _Template:
     members: list[_Member]
     eocd: bytes
-    fragments: list[bytes]  # the placeholder school's header and property fragments
+    fragments: list[bytes]  # the placeholder school's fragments, as in stamp._fragments
     slotted: dict[str, _Slotted]  # member name -> its slots (members a school changes)
     sst_head: bytes  # xl/sharedStrings.xml up to its count attributes
+    sst_fixed: bytes  # the <si> elements of the rubric's strings (and the school's)
     sst_tail: bytes
-    entries: list[bytes]  # the template's <si> elements, in index order
-    strings: list[str]  # the text of each (what xlsxwriter merges equal strings by)
-    tokens: dict[str, tuple]  # token -> ("school", field) or ("cell", index, kind)
+    fixed: dict[str, int]  # the rubric's strings -> their numbers
+    cells: list[tuple[int, str]]  # the answer strings, in order: (indicator index, kind)
     count: int  # the template's number of string cells
-    refs: dict[int, int]  # string index -> number of cells showing it
     total: int  # indicators in the workbook
 
 
@@ -153,7 +156,7 @@ class PrefillStamper:
         template = None
         if not self._unsafe(school, previous, values):
             template = self._template(school, previous)
-        if template is not None:
+        if template is not None and not any(v in template.fixed for v in school_values(school)):
             try:
                 return self._stamp(template, school, carried, values)
             except StampError:
@@ -175,6 +178,9 @@ class PrefillStamper:
                 values: list[dict[str, str]]) -> str:
         if school_unsafe(self.rubric, self.issue, school):
             return "a school value"
+        values_ = school_values(school)
+        if len(set(values_)) != len(values_):
+            return "two equal school values (one shared string)"
         for text in (previous.cycle, previous.rubric_version):
             if MARK in text:
                 return "a placeholder"
@@ -188,18 +194,9 @@ class PrefillStamper:
 
     def _stamp(self, template: _Template, school: School, carried: Carried,
                values: list[dict[str, str]]) -> bytes:
-        school_text = {"id": school.school_id, "name": school.school_name,
-                       "network": school.network}
-
-        def real(text: str) -> str:
-            where = template.tokens.get(text)
-            if where is None:
-                return text
-            if where[0] == "school":
-                return school_text[where[1]]
-            return values[where[1]][where[2]]
-
-        remap, sst = self._strings(template, real)
+        news = [f.encode("utf-8") for f in _fragments(
+            self.rubric, school, header_text(self.rubric, school, self.issue), self.issue)]
+        remap, sst = self._strings(template, school, values, news)
         answers = carried.answers
         cached = cached_values(self.rubric, self.rubric.select(self.domain_ids), answers)
         heights = [row_height(ind, answers.get(ind.id), cells)
@@ -214,7 +211,7 @@ class PrefillStamper:
                     return slot[1] + b"/>"
                 return b'%s t="s"><v>%d</v></c>' % (slot[1], new)
             if kind == "str":
-                text = real(slot[3].decode("ascii"))
+                text = values[slot[3]][slot[4]]
                 kind_attr = b' t="str"' if text else b""
                 return (slot[1] + kind_attr + b">" + slot[2] + b"<v>"
                         + _xml_data(text).encode("utf-8") + b"</v></c>")
@@ -228,8 +225,6 @@ class PrefillStamper:
                 return f"{rated} of {template.total} indicators rated".encode("ascii")
             raise StampError(f"unknown slot {kind}")
 
-        news = [f.encode("utf-8") for f in _fragments(
-            self.rubric, school, header_text(self.rubric, school, self.issue), self.issue)]
         parts: list[tuple[_Member, bytes | None]] = []
         for member in template.members:
             if member.name == "xl/sharedStrings.xml":
@@ -243,32 +238,45 @@ class PrefillStamper:
             parts.append((member, data))
         return _write_zip(parts, template.eocd)
 
-    def _strings(self, template: _Template,
-                 real: Callable[[str], str]) -> tuple[list[int | None], bytes]:
-        """Old string index -> new one (None: the cell is now blank), and the new table.
+    def _strings(self, template: _Template, school: School, values: list[dict[str, str]],
+                 news: list[bytes]) -> tuple[list[int | None], bytes]:
+        """The new number of each answer string (None: its cell is now blank), and the
+        new shared string table.
 
         xlsxwriter numbers strings in the order they are first written and merges equal
-        ones; the template's strings are in that order, so walking them with each token
-        replaced by its school's text numbers the school's strings the same way."""
+        ones: an answer equal to a rubric or school string takes its number, one equal
+        to an earlier answer takes that one's, any other the next number."""
+        school_index = {school.school_id: template.fixed[TOKEN_ID],
+                        school.school_name: template.fixed[TOKEN_NAME]}
+        if school.network:
+            school_index[school.network] = template.fixed[TOKEN_NETWORK]
+        fixed, seen = template.fixed, {}
+        first = len(fixed)
         remap: list[int | None] = []
-        index: dict[str, int] = {}
         entries: list[bytes] = []
         count = template.count
-        for old, text in enumerate(template.strings):
-            value = real(text)
+        for i, kind in template.cells:
+            value = values[i][kind]
             if not value:
                 remap.append(None)
-                count -= template.refs.get(old, 0)
+                count -= 1
                 continue
-            new = index.get(value)
+            new = school_index.get(value)
             if new is None:
-                new = index[value] = len(entries)
-                same = value == text
-                entries.append(template.entries[old] if same
-                               else _shared_string(value).encode("utf-8"))
+                new = fixed.get(value)
+            if new is None:
+                new = seen.get(value)
+            if new is None:
+                new = seen[value] = first + len(entries)
+                entries.append(_shared_string(value).encode("utf-8"))
             remap.append(new)
-        head = template.sst_head + b'count="%d" uniqueCount="%d">' % (count, len(entries))
-        return remap, head + b"".join(entries) + template.sst_tail
+        fixed_part = template.sst_fixed
+        for i in range(3):
+            if template.fragments[i]:
+                fixed_part = fixed_part.replace(template.fragments[i], news[i])
+        head = template.sst_head + b'count="%d" uniqueCount="%d">' % (
+            count, first + len(entries))
+        return remap, head + fixed_part + b"".join(entries) + template.sst_tail
 
     # -- templates ----------------------------------------------------------------------
 
@@ -290,11 +298,10 @@ class PrefillStamper:
         token_school = School(TOKEN_ID, TOKEN_NAME, TOKEN_NETWORK if has_network else "",
                               f"{MARK}Contact", f"{MARK}Email")
         answers, last, shown = {}, {}, {}
-        tokens: dict[str, tuple] = {TOKEN_ID: ("school", "id"), TOKEN_NAME: ("school", "name"),
-                                    TOKEN_NETWORK: ("school", "network")}
+        tokens: dict[str, tuple[int, str]] = {}  # token -> (indicator index, kind)
         for i, ind in enumerate(self.indicators):
             tok = {kind: _token(i, kind) for kind in CELL_KINDS}
-            tokens.update({t: ("cell", i, kind) for kind, t in tok.items()})
+            tokens.update({t: (i, kind) for kind, t in tok.items()})
             answers[ind.id] = Answer(ind.id, None, tok["rating"], tok["evidence"],
                                      tok["next_steps"], tok["priority"],
                                      review=tok[layout.REVIEW], followup=tok[layout.FOLLOWUP])
@@ -304,14 +311,19 @@ class PrefillStamper:
         blob, book = build_book(self.rubric, token_school, self.issue, self.domain_ids,
                                 answers, self.password, header=TOKEN_HEADER,
                                 subtitle_height=height, carried=carried)
+        strings = list(book.str_table.string_array)
+        first = len(strings) - len(tokens)
+        if first < 0 or any(t in tokens for t in strings[:first]) \
+                or any(t not in tokens for t in strings[first:]):
+            raise StampError("the answers' strings are not the last ones")
+        fixed = {text: i for i, text in enumerate(strings[:first])}
         members, eocd = _parse_zip(blob)
-        fragments = [f.encode("utf-8") if i >= 3 else b"" for i, f in enumerate(
-            _fragments(self.rubric, token_school, TOKEN_HEADER, self.issue))]
+        fragments = [f.encode("utf-8") for f in
+                     _fragments(self.rubric, token_school, TOKEN_HEADER, self.issue)]
         sheets = {ws.name: f"xl/worksheets/sheet{i}.xml"
                   for i, ws in enumerate(book.worksheets(), start=1)}
         rows = self._indicator_rows(book, sheets)
         slotted: dict[str, _Slotted] = {}
-        refs: dict[int, int] = {}
         sst = b""
         with zipfile.ZipFile(io.BytesIO(blob)) as archive:
             for member in members:
@@ -319,25 +331,24 @@ class PrefillStamper:
                 if member.name == "xl/sharedStrings.xml":
                     sst = data
                     continue
-                spans = self._spans(member.name, data, sheets, rows, refs)
+                spans = self._spans(member.name, data, sheets, rows, first, tokens)
                 if spans:
                     slotted[member.name] = _cut(data, spans)
-                member.slots = tuple(i for i, f in enumerate(fragments) if f and f in data)
+                member.slots = tuple(i for i, f in enumerate(fragments)
+                                     if i >= 3 and f and f in data)
                 if spans or member.slots:
                     member.data = data
                 self._check(member.name, data, spans, fragments)
         head = _SST_HEAD.match(sst)
         found = list(_SI.finditer(sst))
-        strings = list(book.str_table.string_array)
-        if (head is None or not found or len(found) != len(strings)
-                or int(head.group(3)) != len(strings) or found[0].start() != head.end()):
+        if (head is None or len(found) != len(strings) or int(head.group(3)) != len(strings)
+                or (found and found[0].start() != head.end())):
             raise StampError("unexpected shared string table")
-        entries = [m.group(0) for m in found]
-        if head.end() + sum(len(e) for e in entries) != found[-1].end():
-            raise StampError("unexpected shared string table")
+        fixed_end = found[first - 1].end() if first else head.end()
+        cells = [tokens[t] for t in strings[first:]]
         return _Template(members, eocd, fragments, slotted, head.group(1),
-                         sst[found[-1].end():], entries, strings, tokens, int(head.group(2)),
-                         refs, len(self.indicators))
+                         sst[head.end():fixed_end], sst[found[-1].end():], fixed, cells,
+                         int(head.group(2)), len(self.indicators))
 
     def _indicator_rows(self, book, sheets: dict[str, str]) -> dict[str, dict[int, int]]:
         """member -> {1-based row: indicator index}, from the rating names."""
@@ -352,15 +363,17 @@ class PrefillStamper:
         return rows
 
     def _spans(self, name: str, data: bytes, sheets: dict[str, str],
-               rows: dict[str, dict[int, int]], refs: dict[int, int]) -> list:
+               rows: dict[str, dict[int, int]], first: int,
+               tokens: dict[str, tuple[int, str]]) -> list:
         spans: list[tuple[int, int, Slot]] = []
         if name.startswith("xl/worksheets/sheet"):
             for m in _STRING_CELL.finditer(data):
                 old = int(m.group(2))
-                refs[old] = refs.get(old, 0) + 1
-                spans.append((m.start(), m.end(), ("s", m.group(1), old)))
+                if old >= first:  # an answer's cell; the rubric's keep their numbers
+                    spans.append((m.start(), m.end(), ("s", m.group(1), old - first)))
             for m in _TOKEN_FORMULA.finditer(data):
-                spans.append((m.start(), m.end(), ("str", m.group(1), m.group(2), m.group(3))))
+                i, kind = tokens[m.group(3).decode("ascii")]
+                spans.append((m.start(), m.end(), ("str", m.group(1), m.group(2), i, kind)))
             for row, i in rows.get(name, {}).items():
                 m = re.search(rb'<row r="%d" [^>]*?ht="([^"]*)"' % row, data)
                 if m is None:
