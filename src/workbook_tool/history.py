@@ -32,7 +32,14 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import __version__
-from .consolidate import MISSING, RATINGS_COLUMNS, RETURNS_COLUMNS, Consolidation
+from .consolidate import (
+    ACCEPTED,
+    ACCEPTED_WITH_WARNINGS,
+    MISSING,
+    RATINGS_COLUMNS,
+    RETURNS_COLUMNS,
+    Consolidation,
+)
 from .files import display_name, write_csv
 from .problems import NothingDone
 from .reader.model import Answer, Previous
@@ -561,14 +568,19 @@ def _chosen_cycles(con: sqlite3.Connection, path: str | Path, cycle: str,
             raise StoreError(f"the history store {_name(Path(path))} has no cycle "
                              f"'{prefill_cycle}'; `workbook-tool history show` lists the "
                              "cycles it holds")
-        rows = con.execute("SELECT DISTINCT school_id, cycle FROM ratings WHERE cycle = ?",
-                           (prefill_cycle,))
+        rows = con.execute(f"SELECT school_id, cycle FROM returns WHERE cycle = ? AND "
+                           f"status IN {_ACCEPTED}", (prefill_cycle,))
     else:
         # In recording order, so the last cycle seen for a school is its most recent.
         rows = con.execute(
-            "SELECT r.school_id, r.cycle FROM (SELECT DISTINCT school_id, cycle FROM ratings "
-            f"WHERE cycle != ?) r JOIN cycles c ON c.cycle = r.cycle {_ORDER}", (cycle,))
+            "SELECT r.school_id, r.cycle FROM returns r JOIN cycles c ON c.cycle = r.cycle "
+            f"WHERE r.cycle != ? AND r.status IN {_ACCEPTED} {_ORDER}", (cycle,))
     return {school_id: source for school_id, source in rows if school_id in wanted}
+
+
+# A school has ratings in a cycle exactly when its return was accepted (the returns table
+# is 28 times smaller than the ratings).
+_ACCEPTED = f"('{ACCEPTED}', '{ACCEPTED_WITH_WARNINGS}')"
 
 
 def _by_cycle(chosen: dict[str, str]) -> dict[str, set[str]]:
@@ -603,7 +615,8 @@ def _answers_of(con: sqlite3.Connection, source: str, version: str, schools: set
     ids = {ind.id for ind in rubric.indicators}
     answers: dict[str, dict[str, Answer]] = {}
     rows = con.execute("SELECT school_id, indicator_id, level, label, evidence, next_steps, "
-                       "priority FROM ratings WHERE cycle = ? ORDER BY rowid", (source,))
+                       "priority FROM ratings WHERE cycle = ? ORDER BY school_id, indicator_id",
+                       (source,))
     for school_id, indicator_id, level, label, evidence, next_steps, priority in rows:
         if school_id in schools and indicator_id in ids:
             answers.setdefault(school_id, {})[indicator_id] = Answer(
