@@ -21,7 +21,8 @@ def test_demo_statuses_and_files_not_read(tmp_path):
         ("101", "accepted"), ("102", "accepted"), ("103", "accepted"),
         ("104", "accepted_with_warnings"), ("105", "accepted_with_warnings"),
         ("106", "accepted_with_warnings"), ("107", "accepted"), ("108", "rejected"),
-        ("109", "accepted_with_warnings"), ("110", "accepted"), ("111", "accepted"),
+        ("109", "accepted_with_warnings"), ("110", "accepted_with_warnings"),
+        ("111", "accepted"),
         ("107", "duplicate"), ("112", "missing"),
     ]
     inside = "!resent/107_dr-martin-luther-king-jr-high-school.xlsx"
@@ -63,3 +64,32 @@ def test_demo_has_a_school_rating_as_a_team(tmp_path):
         assert not [r for r in csv.DictReader(f) if r["school_id"] == "103"]
     summary = openpyxl.load_workbook(out / "summary" / "district_summary.xlsx")
     assert "Agreement" in summary.sheetnames
+
+
+def test_demo_runs_two_cycles_with_a_history_store(tmp_path):
+    import sqlite3
+
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "11 prefilled with last cycle's answers; school 111 is new" in result.output
+    with sqlite3.connect(out / "history.sqlite") as con:
+        cycles = con.execute("SELECT cycle, schools_accepted, returns FROM cycles "
+                             "ORDER BY recorded_at").fetchall()
+    assert cycles == [("2025-26", 11, 11), ("2026-27", 10, 12)]
+    books = out / "workbooks"
+    new = openpyxl.load_workbook(books / "111_westside-international-newcomer-high-school.xlsx")
+    assert "review_1_1" not in new.defined_names
+    carried = openpyxl.load_workbook(books / "110_eastlake-public-service-law-academy.xlsx")
+    assert "review_1_1" in carried.defined_names
+    with open(out / "summary" / "problems.csv", encoding="utf-8", newline="") as f:
+        warned = [(r["school_id"], r["message"][:39]) for r in csv.DictReader(f)
+                  if r["code"] == "carried-forward"]
+    assert warned == [("110", "14 of 28 ratings are still last cycle's")]
+    summary = openpyxl.load_workbook(out / "summary" / "district_summary.xlsx")
+    trends = summary["Trends"]
+    assert trends["A1"].value == "Trends: 2025-26 to 2026-27"
+    rows = [[c.value for c in row[:7]] for row in trends.iter_rows()]
+    dropped = rows.index(["Dropped a level or more", None, None, None, None, None, None])
+    slipped = [r for r in rows[dropped + 2:] if r[0] == "105"]
+    assert len(slipped) >= 10 and {r[6] for r in slipped} == {-1}

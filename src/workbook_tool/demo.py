@@ -15,12 +15,15 @@ from __future__ import annotations
 import random
 import shutil
 import zipfile
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
+from . import layout
 from .generate import file_names, generate
+from .history import previous_answers
 from .pipeline import run_consolidation
-from .reader.model import Answer, TeamRatings
+from .reader.model import Answer, Previous, TeamRatings
 from .roster import School, load_roster
 from .rubric import Indicator, Rubric, load_rubric
 from .team import gather
@@ -96,20 +99,80 @@ def _scripted_mistakes(rubric: Rubric, school: School, answers: dict[str, Answer
                                      old.priority)
 
 
-def write_returns(rubric: Rubric, schools: list[School], folder: Path) -> list[Path]:
+def write_returns(rubric: Rubric, schools: list[School], folder: Path,
+                  previous: dict[str, Previous]) -> list[Path]:
     """The filled workbooks the sample site teams send back (the team school's is written
-    by `team_return`)."""
+    by `team_return`): this cycle's workbooks, prefilled with last cycle's answers where the
+    school returned last cycle, reviewed by the teams."""
     folder.mkdir(parents=True, exist_ok=True)
     names = file_names(schools)
     paths = []
     for school in schools:
         if school.school_id in (NEVER_RETURNED, TEAM_SCHOOL):
             continue
+        last = previous.get(school.school_id)
+        answers = simulated_answers(rubric, school)
+        if last is not None:
+            answers = reviewed(rubric, school, answers, last)
         path = folder / names[school.school_id]
-        path.write_bytes(build_workbook(rubric, school, ISSUE,
-                                        answers=simulated_answers(rubric, school)))
+        path.write_bytes(build_workbook(rubric, school, ISSUE, answers=answers,
+                                        previous=last))
         paths.append(path)
     return paths
+
+
+# -- two cycles: last year's returns in a history store, this year's workbooks prefilled ---
+
+LAST_CYCLE = "2025-26"
+LAST_ISSUE = Issue(cycle=LAST_CYCLE)
+NEW_SCHOOL = "111"  # opened this year: no record last cycle, so a plain workbook
+SLIPPED = "105"  # rated itself higher last year than this year
+CARRIED = "110"  # sent its prefilled workbook back with many ratings not reviewed
+
+
+def last_year_answers(rubric: Rubric, school: School) -> dict[str, Answer]:
+    """Last cycle's return: most schools a level lower on some indicators, one higher."""
+    rng = random.Random(f"{rubric.fingerprint}:{LAST_CYCLE}:{school.school_id}")
+    top = len(rubric.levels)
+    answers = {}
+    for ind_id, answer in simulated_answers(rubric, school).items():
+        if answer.level is None:
+            continue
+        step = 1 if school.school_id == SLIPPED else -rng.choice([0, 0, 1])
+        answers[ind_id] = _relevel(rubric, answer, min(top, max(1, answer.level + step)))
+    return answers
+
+
+def reviewed(rubric: Rubric, school: School, answers: dict[str, Answer],
+             last: Previous) -> dict[str, Answer]:
+    """This cycle's answers of a prefilled workbook: each indicator reviewed, and what
+    became of last cycle's next steps said. School CARRIED reviewed only half: the rest
+    stays as last cycle left it, Review still "Carried forward"."""
+    rng = random.Random(f"{rubric.fingerprint}:followup:{school.school_id}")
+    out = {}
+    for i, (ind_id, answer) in enumerate(answers.items()):
+        before = last.answers.get(ind_id)
+        followup = rng.choice(layout.FOLLOWUP_CHOICES) if before and before.next_steps else ""
+        if school.school_id == CARRIED and i % 2 and before and before.level is not None:
+            out[ind_id] = replace(before, review=layout.CARRIED_FORWARD, followup=followup)
+        else:
+            out[ind_id] = replace(answer, review=layout.REVIEWED, followup=followup)
+    return out
+
+
+def last_cycle(rubric: Rubric, schools: list[School], out: Path, store: Path) -> None:
+    """Last year's returns, consolidated into the history store."""
+    folder = out / "last-year" / "returns"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = file_names(schools)
+    for school in schools:
+        if school.school_id == NEW_SCHOOL:
+            continue
+        (folder / names[school.school_id]).write_bytes(build_workbook(
+            rubric, school, LAST_ISSUE, answers=last_year_answers(rubric, school)))
+    run_consolidation(rubric, [s for s in schools if s.school_id != NEW_SCHOOL],
+                      [str(folder)], out / "last-year" / "summary", LAST_CYCLE, jobs=1,
+                      quiet=True, history=store)
 
 
 # -- one school rates as a team ----------------------------------------------------------
@@ -203,16 +266,26 @@ def returns_table(report) -> str:
 def run_demo(out: Path, quiet: bool = False) -> str:
     rubric = load_rubric()
     schools = sample_roster()
-    for sub in ("workbooks", "returns"):
+    for sub in ("workbooks", "returns", "last-year"):
         shutil.rmtree(out / sub, ignore_errors=True)
-    generated = generate(rubric, schools, out / "workbooks", ISSUE, jobs=1)
-    returns = write_returns(rubric, schools, out / "returns")
+    store = out / "history.sqlite"
+    for stale in (store, store.with_name(store.name + "-wal"),
+                  store.with_name(store.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    last_cycle(rubric, schools, out, store)
+    previous = previous_answers(store, rubric, CYCLE, [s.school_id for s in schools])
+    generated = generate(rubric, schools, out / "workbooks", ISSUE, jobs=1, previous=previous)
+    returns = write_returns(rubric, schools, out / "returns", previous)
     team_path = team_school(rubric, schools, out, out / "returns")
     messy_mailbox(out / "returns", returns, schools)
     report = run_consolidation(rubric, schools, [str(out / "returns")], out / "summary", CYCLE,
-                               jobs=1, quiet=True)
+                               jobs=1, quiet=True, history=store)
     lines = [
-        f"Generated {len(generated)} workbooks in {out / 'workbooks'} (manifest.csv beside them).",
+        f"Last cycle ({LAST_CYCLE}): {len(schools) - 1} schools' returns consolidated into "
+        f"{out / 'last-year' / 'summary'} and recorded in the history store {store}.",
+        f"Generated {len(generated)} workbooks for {CYCLE} in {out / 'workbooks'} "
+        f"(manifest.csv beside them): {len(previous)} prefilled with last cycle's answers; "
+        f"school {NEW_SCHOOL} is new and got a plain one.",
         f"Simulated {len(returns) + 1} site teams filling them in {out / 'returns'} "
         f"(school {NEVER_RETURNED} never returned; school {RESENT} sent its return again in a "
         "zip; the folder also holds a lock file and a note).",
@@ -226,6 +299,8 @@ def run_demo(out: Path, quiet: bool = False) -> str:
         "Consolidated:",
         report.render(),
         "",
-        f"Open {out / 'summary' / 'district_summary.xlsx'} to see the district summary.",
+        f"Open {out / 'summary' / 'district_summary.xlsx'} to see the district summary "
+        f"(its Trends sheet compares {CYCLE} with {LAST_CYCLE}; school {CARRIED} left ratings "
+        "carried forward without review).",
     ]
     return "\n".join(lines)
