@@ -14,6 +14,9 @@ store is timed. Figures, each in this one process:
 - `read_earlier`: earlier_cycle, the previous cycle's ratings the Trends sheet compares
   with (consolidate --history reads them before writing the summary);
 - `read_prefill`: previous_answers for every school (generate --prefill);
+- `floor`: the ratings rows into an in-memory SQLite table without indexes (no disk), the
+  least this machine can do; the ratio record_new / floor varies less with the machine's
+  load than the seconds do;
 - `naive`: a baseline, one INSERT and one COMMIT per row into the same tables, run on the
   first `--naive-returns` returns and extrapolated to N.
 
@@ -110,6 +113,18 @@ def naive(path: Path, run: Consolidation, count: int) -> dict:
     return found
 
 
+def floor(run: Consolidation) -> None:
+    """The same ratings rows into an in-memory database without indexes, no disk: what
+    SQLite and the row building cost at the least on this machine (its load included)."""
+    con = sqlite3.connect(":memory:", isolation_level=None)
+    con.execute(history.SCHEMA[4].replace(
+        ",\n        PRIMARY KEY (cycle, school_id, indicator_id))", ")"))
+    con.execute("BEGIN")
+    con.executemany(history.RATINGS_INSERT, history.store_ratings(run, CYCLE))
+    con.execute("COMMIT")
+    con.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=10_000)
@@ -140,10 +155,14 @@ def main() -> int:
         per_row = sample["seconds"] / max(sample["rows"], 1)
         sample["extrapolated_seconds"] = round(per_row * (n * 28 + n), 1)
         figures["naive"] = sample
+    figures["floor"] = timed(lambda: floor(run))
     figures["added_new_seconds"] = round(figures["check_missing"]["seconds"]
                                          + figures["record_new"]["seconds"], 3)
     figures["added_replace_seconds"] = round(figures["check"]["seconds"]
                                              + figures["record_replace"]["seconds"], 3)
+    figures["record_new_over_floor"] = round(figures["record_new"]["seconds"]
+                                             / figures["floor"]["seconds"], 2)
+    figures["load_average"] = os.getloadavg()
     figures["machine"] = machine()
     out = HERE / "results" / f"{dt.date.today()}-{socket.gethostname()}-history.json"
     out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

@@ -617,10 +617,12 @@ def _answers_of(con: sqlite3.Connection, source: str, version: str, schools: set
     rows = con.execute("SELECT school_id, indicator_id, level, label, evidence, next_steps, "
                        "priority FROM ratings WHERE cycle = ? ORDER BY school_id, indicator_id",
                        (source,))
+    share = sys.intern  # one copy of each id, label and priority, not one per school
     for school_id, indicator_id, level, label, evidence, next_steps, priority in rows:
         if school_id in schools and indicator_id in ids:
-            answers.setdefault(school_id, {})[indicator_id] = Answer(
-                indicator_id, level, label, evidence, next_steps, priority)
+            answers.setdefault(school_id, {})[share(indicator_id)] = Answer(
+                share(indicator_id), level, share(label), evidence, next_steps,
+                share(priority))
     return {school_id: Previous(source, version, found)
             for school_id, found in answers.items()}
 
