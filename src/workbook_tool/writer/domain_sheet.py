@@ -127,12 +127,19 @@ def _indicator_row(book, sheet, fmt: Formats, rubric: Rubric, indicator: Indicat
     sheet.set_row(row, row_height(indicator, answer, cells))
 
 
-def row_height(indicator: Indicator, answer: Answer | None,
-               prefill: dict[str, str] | None = None) -> float:
-    """Height of an indicator's row: room for its longest text (the stamper uses it too)."""
+def rubric_height(indicator: Indicator) -> float:
+    """Height of an indicator's row for its title and descriptors alone."""
     height = text_height(indicator.title, WIDTHS["title"])
     for descriptor in indicator.descriptors.values():
         height = max(height, text_height(descriptor.text, WIDTHS["descriptor"]))
+    return height
+
+
+def row_height(indicator: Indicator, answer: Answer | None,
+               prefill: dict[str, str] | None = None, base: float | None = None) -> float:
+    """Height of an indicator's row: room for its longest text (the stamper uses it too,
+    with `base`, the indicator's rubric_height, worked out once)."""
+    height = rubric_height(indicator) if base is None else base
     if answer is not None:
         for kind, text in (("evidence", answer.evidence), ("next_steps", answer.next_steps)):
             height = max(height, text_height(text, WIDTHS[kind]))

@@ -32,7 +32,7 @@ from ..reader.model import Answer, Previous
 from ..roster import School
 from ..rubric import Rubric
 from . import Issue, build_book, build_workbook, header_text
-from .domain_sheet import input_values, row_height
+from .domain_sheet import input_values, row_height, rubric_height
 from .prefill import Carried
 from .stamp import (
     MARK,
@@ -143,6 +143,7 @@ class PrefillStamper:
             self.issue = Issue(cycle=self.issue)
         self.indicators = [ind for d in self.rubric.select(self.domain_ids)
                            for ind in d.indicators]
+        self.bases = [rubric_height(ind) for ind in self.indicators]
 
     def prepare(self, pairs: list[tuple[School, Previous]]) -> None:
         """Build every template these schools need (before sending the stamper to workers)."""
@@ -199,8 +200,9 @@ class PrefillStamper:
         remap, sst = self._strings(template, school, values, news)
         answers = carried.answers
         cached = cached_values(self.rubric, self.rubric.select(self.domain_ids), answers)
-        heights = [row_height(ind, answers.get(ind.id), cells)
-                   for ind, cells in zip(self.indicators, values, strict=True)]
+        heights = [row_height(ind, answers.get(ind.id), cells, base)
+                   for ind, cells, base in zip(self.indicators, values, self.bases,
+                                               strict=True)]
         rated = cached[FIRST_ROW + len(self.rubric.select(self.domain_ids)), 2]
 
         def fill(slot: Slot) -> bytes:
