@@ -342,3 +342,12 @@ def test_values_a_template_cannot_carry_are_built(small_rubric, monkeypatch):
     assert stamper.workbook(school, previous) == build_workbook(small_rubric, school, ISSUE,
                                                                 previous=previous)
     assert built == ["rich", "mark", "long", "name"]
+
+
+def test_row_height_makes_room_for_last_cycles_next_steps(small_rubric):
+    previous = Previous("2025-26", "2024-01", {"1.1": Answer("1.1", 1, "Beginning", "", "x" * 300)})
+    answers = {"1.1": Answer("1.1", 1, "Beginning")}  # this cycle's next steps are empty
+    sheet = _open(_prefilled(small_rubric, previous, answers=answers))["D1 Leadership"]
+    # 300 characters in a 30-wide column: 9 lines of 13 points, and 6 to spare.
+    assert sheet.row_dimensions[4].height == 123
+    assert sheet["H4"].value is None and sheet["K4"].value == "x" * 300
