@@ -59,7 +59,7 @@ def test_data_sheet_holds_every_rating_as_a_table(summary):
     book = openpyxl.load_workbook(summary / "district_summary.xlsx")
     data = book["Data"]
     (table,) = data.tables.values()
-    assert table.ref == f"A1:M{len(ratings)}"
+    assert table.ref == f"A1:P{len(ratings)}"
     assert table.autoFilter.ref == table.ref
     assert data.max_row == len(ratings)
     calamine = CalamineWorkbook.from_path(str(summary / "district_summary.xlsx"))
@@ -140,7 +140,7 @@ def test_sheets_longer_than_excel_allows_are_cut_and_said(summary, small_rubric,
     out = tmp_path / "out"
     run_consolidation(small_rubric, roster, [str(returns)], out, jobs=1)
     book = openpyxl.load_workbook(out / "district_summary.xlsx")
-    assert book["Data"].max_row == 12 and book["Data"].tables["Ratings"].ref == "A1:M12"
+    assert book["Data"].max_row == 12 and book["Data"].tables["Ratings"].ref == "A1:P12"
     assert book["Evidence"].max_row == 12
     note = book["Overview"]["A4"].value
     assert "Data shows 11 of 50 rows" in note and "Evidence shows 10 of 50 rows" in note
