@@ -409,3 +409,20 @@ def test_the_file_holds_no_text_that_no_cell_shows(written, book):
     shown = {c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row
              if isinstance(c.value, str)}
     assert held and held <= shown
+
+
+def test_an_empty_run_shows_zero_shares(small_rubric, tmp_path, monkeypatch):
+    """No roster and no return: nothing to divide by, so both shares show 0."""
+    monkeypatch.setattr(summary_workbook, "dt", types.SimpleNamespace(datetime=_FrozenClock))
+    run = consolidate([], small_rubric, [], cycle="2024-25")
+    target = tmp_path / "district_summary.xlsx"
+    summary_workbook.write_summary_workbook(run, target, ["returns"])
+    sheet = openpyxl.load_workbook(target)["Overview"]
+    assert [[sheet.cell(r, c).value for c in (1, 2)] for r in range(14, 21)] == [
+        ["Schools on the roster", 0], ["Schools with an accepted return", 0],
+        ["Share of schools accepted", 0], ["Indicators rated in accepted returns", 0],
+        ["Share of indicators rated", 0], [
+            "Files skipped (lock, hidden, already read, linked folders)", 0],
+        ["Other files ignored", 0]]
+    assert [look(sheet[ref])["number_format"] for ref in ("B16", "B18")] == ["0%", "0%"]
+    assert sheet["I5"].value is None  # no file left unread: no list
