@@ -79,8 +79,9 @@ def _token(index: int, kind: str) -> str:
 
 # -- a member as fixed chunks and slots ----------------------------------------------------
 
-# Slot keys: ("s", prefix, old string index), ("str", prefix, formula, token),
-# ("ht", indicator index), ("sum", row, col), ("chart", series, point), ("progress",).
+# Slot keys: ("s", cell prefix, answer string number), ("str", cell prefix, formula,
+# indicator index, kind), ("ht", indicator index), ("sum", row, col), ("chart", series,
+# point), ("progress",).
 Slot = tuple
 
 
