@@ -248,12 +248,8 @@ def _check_markers(con: sqlite3.Connection, path: Path) -> bool:
         app_id = con.execute("PRAGMA application_id").fetchone()[0]
         version = con.execute("PRAGMA user_version").fetchone()[0]
         tables = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise _busy(path) from None
-        raise _damaged(path, exc) from None
     except sqlite3.DatabaseError as exc:
-        raise _damaged(path, exc) from None
+        raise _sqlite_error(path, exc) from None
     if app_id == 0 and version == 0 and tables == 0:
         return False
     if app_id != APPLICATION_ID:
@@ -281,6 +277,13 @@ def _damaged(path: Path, why: object) -> StoreError:
     said = " ".join(str(why).split())  # quick_check's report may span lines: one sentence
     return StoreError(f"the history store {_name(path)} is damaged (SQLite says: {said}); "
                       "restore it from a backup")
+
+
+def _sqlite_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    """A store locked by another run is busy; any other SQLite error means damage."""
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+        return _busy(path)
+    return _damaged(path, exc)
 
 
 def _busy(path: Path) -> StoreError:
@@ -471,12 +474,8 @@ def reading(path: str | Path, must_exist: bool = True,
             _check_intact(con, path)
         try:
             yield con
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise _busy(path) from None
-            raise _damaged(path, exc) from None
         except sqlite3.DatabaseError as exc:
-            raise _damaged(path, exc) from None
+            raise _sqlite_error(path, exc) from None
 
 
 _ORDER = "ORDER BY c.recorded_at, c.rowid"  # recording order: the last one is the most recent
