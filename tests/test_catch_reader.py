@@ -428,7 +428,7 @@ def test_ten_unrated_are_all_listed():
 
 def test_one_unrated_is_an_indicator_is():
     assert _unrated(small_rubric(), None, ["1.1", "1.2", "1.3", "2.1"]) == [
-        ("unrated", "1 of 5 indicator is not rated: 2.2"),
+        ("unrated", "1 of 5 indicators is not rated: 2.2"),
     ]
 
 

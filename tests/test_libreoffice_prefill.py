@@ -103,3 +103,29 @@ def test_the_saved_prefill_cells(filled):
         "Strong Practice", None, None, "Low", "Beginning", None, None, "Reviewed"]
     assert sheet["J4"].protection.locked is not False
     assert sheet["M4"].protection.locked is False
+
+
+def test_consolidate_reads_what_calc_saved_and_counts_what_was_carried(filled, tmp_path):
+    from returns_kit import consolidate_cli, csv_rows
+
+    result, out = consolidate_cli(tmp_path, {"s7.xlsx": filled[0].read_bytes()},
+                                  "school_id,school_name,network\nS-7,Riverbend High,North\n",
+                                  "--cycle", "2026-27")
+    assert result.exit_code == 0, result.output
+    rows = csv_rows(out / "ratings.csv")
+    assert [(r["indicator_id"], r["level"], r["evidence"], r["previous_level"], r["review"],
+             r["followup"]) for r in rows] == [
+        ("1.1", "2", "Minutes", "2", "Carried forward", "In progress"),
+        ("1.2", "3", "", "1", "Reviewed", ""),
+        ("1.3", "3", "", "3", "Carried forward", ""),
+        ("2.1", "", "", "", "Carried forward", ""),
+        ("2.2", "2", "", "", "", ""),
+    ]
+    problems = [(r["code"], r["message"]) for r in csv_rows(out / "problems.csv")]
+    assert problems == [
+        ("unrated", "1 of 5 indicators is not rated: 2.1"),
+        ("carried-forward",
+         '2 of 5 ratings are still last cycle\'s (2025-26) with Review still "Carried '
+         'forward": 1.1, 1.3; they count as this cycle\'s ratings (set Review to "Reviewed" '
+         "once the team has looked again)"),
+    ]

@@ -268,8 +268,9 @@ class _Reader:
             listed = ", ".join(unrated[:_LIST_AT_MOST])
             if len(unrated) > _LIST_AT_MOST:
                 listed += ", …"
-            noun = "indicator is" if len(unrated) == 1 else "indicators are"
-            self.problem("unrated", f"{len(unrated)} of {total} {noun} not rated: {listed}")
+            verb = "is" if len(unrated) == 1 else "are"
+            self.problem("unrated",
+                         f"{len(unrated)} of {total} indicators {verb} not rated: {listed}")
 
     def answer(self, book: locate.Book, ind_id: str) -> Answer:
         level, label = None, ""
