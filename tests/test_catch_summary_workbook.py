@@ -340,7 +340,9 @@ def test_document_properties(book):
 
 
 def test_no_note_when_nothing_was_cut(small_rubric, tmp_path, monkeypatch):
-    written = _write(tmp_path, _results(s1_long_texts=0), small_rubric, monkeypatch)
+    """Other warnings of accepted returns (S2 unrated) are no texts cut."""
+    results = [_return("S1", []), _return("S2", ["unrated"]), _return("S3", ["invalid-rating"])]
+    written = _write(tmp_path, results, small_rubric, monkeypatch)
     sheet = openpyxl.load_workbook(written)["Overview"]
     assert [sheet.cell(r, 1).value for r in range(1, 6)] == [
         "District summary: Small Test Rubric 2024-01",
