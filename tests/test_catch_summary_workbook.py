@@ -428,3 +428,31 @@ def test_an_empty_run_shows_zero_shares(small_rubric, tmp_path, monkeypatch):
         ["Other files ignored", 0]]
     assert [look(sheet[ref])["number_format"] for ref in ("B16", "B18")] == ["0%", "0%"]
     assert sheet["I5"].value is None  # no file left unread: no list
+
+
+def _overview_chart(path: Path) -> tuple[str, str]:
+    """(drawing XML, chart XML) of the Overview, through the package's relationships."""
+    with zipfile.ZipFile(path) as z:
+        sheet_rels = z.read("xl/worksheets/_rels/sheet1.xml.rels").decode()
+        drawing = re.search(r'Target="\.\./drawings/([^"]+)"', sheet_rels).group(1)
+        drawing_rels = z.read(f"xl/drawings/_rels/{drawing}.rels").decode()
+        chart = re.search(r'Target="\.\./charts/([^"]+)"', drawing_rels).group(1)
+        return z.read(f"xl/drawings/{drawing}").decode(), z.read(f"xl/charts/{chart}").decode()
+
+
+def test_overview_chart_reads_the_levels_by_domain_table(written, book):
+    assert book.sheetnames[0] == "Overview"  # sheet1.xml
+    drawing, chart = _overview_chart(written)
+    # One series per level: its name from the header row 23, the domains of rows 24-25.
+    assert re.findall(r"<c:f>([^<]+)</c:f>", chart) == [
+        "Overview!$B$23", "Overview!$A$24:$A$25", "Overview!$B$24:$B$25",
+        "Overview!$C$23", "Overview!$A$24:$A$25", "Overview!$C$24:$C$25",
+        "Overview!$D$23", "Overview!$A$24:$A$25", "Overview!$D$24:$D$25"]
+    assert re.findall(r'srgbClr val="([^"]+)"', chart) == [
+        "F8CBAD", "7F7F7F", "FFE699", "7F7F7F", "C6E0B4", "7F7F7F"]
+    assert '<c:barDir val="bar"/>' in chart and '<c:grouping val="percentStacked"/>' in chart
+    assert "<a:t>Share of ratings at each level, by domain</a:t>" in chart
+    assert '<c:legendPos val="b"/>' in chart and '<c:orientation val="maxMin"/>' in chart
+    # Two rows below the table (0-based row 26 is row 27), 820 x 200 px (90 + 55 a domain).
+    assert re.findall(r"<xdr:(?:col|row)>([0-9]+)</xdr:(?:col|row)>", drawing) == [
+        "0", "26", "6", "36"]
