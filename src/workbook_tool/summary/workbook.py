@@ -30,7 +30,7 @@ from ..consolidate import (
     has_team,
 )
 from ..files import IGNORED_WHY, display_name
-from ..writer.formats import ACCENT, BAND, level_colors
+from ..writer.formats import ACCENT, level_colors
 from ..xlsx import BOOK_OPTIONS as TEXT_ONLY
 from ..xlsx import SafeWorkbook
 from .exports import any_team, problems_rows, ratings_rows, returns_rows
@@ -59,8 +59,6 @@ class _Styles:
         self.wrap = book.add_format({**base, "text_wrap": True})
         self.note = book.add_format({**base, "italic": True, "font_color": "#595959"})
         self.warning = book.add_format({**base, "bold": True, "font_color": "#C00000"})
-        self.bold = book.add_format({**base, "bold": True})
-        self.band = book.add_format({**base, "bold": True, "bg_color": BAND})
         self.number = book.add_format({**base, "align": "center"})
         self.decimal = book.add_format({**base, "align": "center", "num_format": "0.0"})
         self.percent = book.add_format({**base, "align": "center", "num_format": "0%"})
