@@ -7,7 +7,10 @@ dropdown would have refused; one school that never returns; a returns folder as 
 a real one (a lock file, a note, a zip holding a copy of a return); and one school that rates
 as a team: three members rate on their own, `workbook-tool team` gathers them, and the team's
 agreed return (one indicator flagged and discussed, one agreed rating outside the raters'
-range with a note) goes in with the others.
+range with a note) goes in with the others. It runs two cycles: last year's returns are
+recorded in a history store, this year's workbooks are prefilled from it and reviewed by
+the teams (one school leaves half its ratings carried forward), and the summary has a
+Trends sheet.
 """
 
 from __future__ import annotations
