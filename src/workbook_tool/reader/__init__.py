@@ -66,6 +66,12 @@ _HEADERS = {**layout.INPUT_HEADERS, **layout.PREFILL_HEADERS}  # a domain sheet 
 _HEADER_SEARCH = 50  # rows searched for a domain sheet's header row (it is row 2)
 
 
+def _listed(items: list[str], at_most: int) -> str:
+    """The first `at_most` items for a message, "…" after them when there are more."""
+    listed = ", ".join(items[:at_most])
+    return listed + ", …" if len(items) > at_most else listed
+
+
 def _choice(text: str, choices: tuple[str, ...]) -> str:
     """One of a dropdown's choices as the list spells it, whatever the case and spaces;
     anything else as typed."""
@@ -265,9 +271,7 @@ class _Reader:
             self.prefill_lost(lost)
         if unrated:
             total = len(self.result.answers)
-            listed = ", ".join(unrated[:_LIST_AT_MOST])
-            if len(unrated) > _LIST_AT_MOST:
-                listed += ", …"
+            listed = _listed(unrated, _LIST_AT_MOST)
             verb = "is" if len(unrated) == 1 else "are"
             self.problem("unrated",
                          f"{len(unrated)} of {total} indicators {verb} not rated: {listed}")
@@ -408,7 +412,7 @@ class _Reader:
                  for kind in (layout.PREVIOUS_RATING, layout.REVIEW, layout.FOLLOWUP)}
         # Read for its place only: last cycle's next steps are the store's to keep.
         self.prefill_text(book, layout.PREVIOUS_NEXT_STEPS, ind_id, lost)
-        previous = values.rating_of(found[layout.PREVIOUS_RATING], self.rubric).level
+        previous = self.rating_in(found[layout.PREVIOUS_RATING], None)[0].level
         return replace(answer, previous_level=previous,
                        review=_choice(found[layout.REVIEW], layout.REVIEW_CHOICES),
                        followup=_choice(found[layout.FOLLOWUP], layout.FOLLOWUP_CHOICES))
@@ -431,20 +435,15 @@ class _Reader:
         return self.text_cell(value, what, sheet.name, ref).strip()
 
     def prefill_place(self, name: str, sheet: locate.SheetInfo, ref: str) -> bool:
-        """in_place's check, without its error: a prefill cell never rejects a return."""
-        kind, ind_id, domain_id = self.expected[name]
-        row, col = values.split(ref)
-        rows = self.sheets.rows(sheet)
-        id_col = col - self.columns.offset(kind)
-        return (sheet.name == self.domain_sheets.get(domain_id) and id_col >= 0
-                and self.heading(sheet, rows, col) == _HEADERS[kind]
-                and _text_at(rows, row, id_col) == ind_id
+        """in_place's check, without its error: a prefill cell never rejects a return. Its
+        domain must have a home sheet (the answers' names show which)."""
+        domain_id = self.expected[name][2]
+        return (self.domain_sheets.get(domain_id) is not None
+                and not self.misplaced(name, sheet, ref)
                 and self.claimed.setdefault((sheet.name, ref), name) == name)
 
     def prefill_lost(self, lost: list[str]) -> None:
-        listed = ", ".join(lost[:_TEAM_NAMES_LISTED])
-        if len(lost) > _TEAM_NAMES_LISTED:
-            listed += ", …"
+        listed = _listed(lost, _TEAM_NAMES_LISTED)
         cells = "1 cell" if len(lost) == 1 else f"{len(lost)} cells"
         self.problem(
             "prefill-cell-missing",
@@ -461,9 +460,7 @@ class _Reader:
                    and a.review == layout.CARRIED_FORWARD]
         if not carried:
             return
-        listed = ", ".join(carried[:_LIST_AT_MOST])
-        if len(carried) > _LIST_AT_MOST:
-            listed += ", …"
+        listed = _listed(carried, _LIST_AT_MOST)
         total = len(self.result.answers)
         source = f" ({previous_cycle})" if previous_cycle else ""
         verb = "is" if len(carried) == 1 else "are"
@@ -537,9 +534,7 @@ class _Reader:
                 notes[ind_id] = note
         self.result.team = TeamRatings(names, levels, notes)
         if lost:
-            listed = ", ".join(lost[:_TEAM_NAMES_LISTED])
-            if len(lost) > _TEAM_NAMES_LISTED:
-                listed += ", …"
+            listed = _listed(lost, _TEAM_NAMES_LISTED)
             if len(lost) == 1:
                 told = (f"1 team cell could not be read and was left out ({listed}): its "
                         "defined name is gone or does not point at its place")
@@ -654,9 +649,7 @@ class _Reader:
                     and any(level is not None for level in given)]
         if not open_ids:
             return
-        listed = ", ".join(open_ids[:_LIST_AT_MOST])
-        if len(open_ids) > _LIST_AT_MOST:
-            listed += ", …"
+        listed = _listed(open_ids, _LIST_AT_MOST)
         if len(open_ids) == 1:
             told = "1 indicator was rated by raters but has no agreed rating, so it counts"
         else:
@@ -711,28 +704,8 @@ class _Reader:
         field's column: reading it would put an answer in the wrong place. The row's id
         cell says which indicator a row is; the header row says which field a column is.
         """
-        kind, ind_id, domain_id = self.expected[name]
-        row, col = values.split(ref)
-        id_col = col - self.columns.offset(kind)
-        rows = self.sheets.rows(sheet)
-        home = self.domain_sheets.get(domain_id)
-        if home is not None and sheet.name != home:
-            why = (f"it is on sheet '{sheet.name}', while the other answers of domain "
-                   f"{domain_id} are on '{home}'")
-        elif (heading := self.heading(sheet, rows, col)) != _HEADERS[kind]:
-            shown = values.quote(heading) if heading else "nothing"
-            why = (f"the header of its column shows {shown}, not "
-                   f"\"{_HEADERS[kind]}\" (columns inserted or deleted by a program "
-                   "that does not move names, or a name redefined)")
-        elif id_col < 0:  # a name moved left of where its row's id cell could be
-            why = (f"its row has no id cell {self.columns.offset(kind)} columns to its left, "
-                   "where the id of its indicator belongs (a name redefined)")
-        elif (shown := _text_at(rows, row, id_col)) != ind_id:
-            holds = values.quote(shown) if shown else "nothing"
-            why = (f"the id cell of that row ({layout.cell_ref(row, id_col)}) shows {holds}, "
-                   f"not {ind_id} (rows inserted by a program that does not move names, or a "
-                   "name redefined)")
-        else:
+        why = self.misplaced(name, sheet, ref)
+        if not why:
             return True
         self.problem(
             "misplaced-cell",
@@ -741,6 +714,31 @@ class _Reader:
             sheet.name, ref,
         )
         return False
+
+    def misplaced(self, name: str, sheet: locate.SheetInfo, ref: str) -> str:
+        """Why the named cell is not where the layout puts it (see in_place); "" if it is."""
+        kind, ind_id, domain_id = self.expected[name]
+        row, col = values.split(ref)
+        id_col = col - self.columns.offset(kind)
+        rows = self.sheets.rows(sheet)
+        home = self.domain_sheets.get(domain_id)
+        if home is not None and sheet.name != home:
+            return (f"it is on sheet '{sheet.name}', while the other answers of domain "
+                    f"{domain_id} are on '{home}'")
+        if (heading := self.heading(sheet, rows, col)) != _HEADERS[kind]:
+            shown = values.quote(heading) if heading else "nothing"
+            return (f"the header of its column shows {shown}, not "
+                    f"\"{_HEADERS[kind]}\" (columns inserted or deleted by a program "
+                    "that does not move names, or a name redefined)")
+        if id_col < 0:  # a name moved left of where its row's id cell could be
+            return (f"its row has no id cell {self.columns.offset(kind)} columns to its left, "
+                    "where the id of its indicator belongs (a name redefined)")
+        if (shown := _text_at(rows, row, id_col)) != ind_id:
+            holds = values.quote(shown) if shown else "nothing"
+            return (f"the id cell of that row ({layout.cell_ref(row, id_col)}) shows {holds}, "
+                    f"not {ind_id} (rows inserted by a program that does not move names, or a "
+                    "name redefined)")
+        return ""
 
     def heading(self, sheet: locate.SheetInfo, rows: list[list], col: int) -> str:
         """The header above `col` on a domain sheet: the first row with an "ID" cell."""
