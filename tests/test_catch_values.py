@@ -196,22 +196,22 @@ def test_a_formula_the_scan_cannot_place_is_walked(xml):
     assert values.formula_cells(xml) == walked
 
 
-@pytest.mark.parametrize(("cells", "expected", "one_pass"), [
+@pytest.mark.parametrize(("cells", "expected", "one_pass", "bound"), [
     # a space before <f>: the one pass leaves it to the regular expression
-    (b'<c r="A1"> <f>1</f></c><c r="B1"><f>2</f></c>', {(0, 0), (0, 1)}, False),
-    (b'<c r="A1"><x:f>1</x:f></c>', {(0, 0)}, False),  # a prefixed formula in a plain cell
+    (b'<c r="A1"> <f>1</f></c><c r="B1"><f>2</f></c>', {(0, 0), (0, 1)}, False, 1 * 2),
+    (b'<c r="A1"><x:f>1</x:f></c>', {(0, 0)}, False, 1),  # a prefixed formula, plain cell
     (b'<c r="A1" t="inlineStr"><is><t>mailto:f x</t></is></c><c r="C1"><f>1</f></c>',
-     {(0, 2)}, False),  # text holding ":f": not known to be no formula
-    (b'<c r="A1"/><f>1</f><c r="B1"><f>2</f></c>', {(0, 1)}, False),  # <f> after <c/>
+     {(0, 2)}, False, 1 * 3),  # text holding ":f": not known to be no formula
+    (b'<c r="A1"/><f>1</f><c r="B1"><f>2</f></c>', {(0, 1)}, False, 1 * 2),  # <f> after <c/>
     (b'<c r="A1"/><c r="B1" s="1"><f>1</f></c></row></sheetData><dataValidations count="1">'
      b'<dataValidation sqref="A1"><formula1>$Z$1:$Z$4</formula1></dataValidation>'
-     b'</dataValidations><sheetData><row r="2">', {(0, 1)}, True),
-    (b'<c r="A1" s="1"/><c r="BA1"><v>1</v></c>', set(), True),
+     b'</dataValidations><sheetData><row r="2">', {(0, 1)}, True, 1 * 2),
+    (b'<c r="A1" s="1"/><c r="BA1"><v>1</v></c>', set(), True, 1 * 53),
 ])
-def test_formula_cells_however_the_formula_tag_is_written(cells, expected, one_pass):
+def test_formula_cells_however_the_formula_tag_is_written(cells, expected, one_pass, bound):
     xml = b'<worksheet><sheetData><row r="1">' + cells + b"</row></sheetData></worksheet>"
     assert values.formula_cells(xml) == expected
-    bound = values.grid_bound(xml)
+    assert values.grid_bound(xml) == bound
     assert values.scan(xml) == (bound, expected if one_pass else None)
 
 
