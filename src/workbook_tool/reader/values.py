@@ -33,9 +33,8 @@ from .preflight import WORKBOOK, Limits, Package, Rejected
 
 EXCEL_MAX_TEXT = 32_767  # UTF-16 units Excel keeps in one cell (an emoji takes two)
 
-# Start tags of cells and rows as every known writer writes them: unprefixed, r= first,
-# letters then digits. _ODD_TAG finds any other start tag of a cell or row.
-_CELL_REF = re.compile(rb'<c r="([A-Za-z]*)([0-9]*)"')
+# Start tags of cells and rows are written unprefixed, r= first, letters then digits, by
+# every known writer; _ODD_TAG finds any other start tag of a cell or row.
 _ODD_TAG = re.compile(rb'<(?:c|row)(?! r="[A-Za-z]*[0-9]*")[\s/>]')
 _PREFIXED_TAG = re.compile(rb":(?:c|row)[\s/>]")  # <x:c ...>: walked exactly instead
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
@@ -85,9 +84,11 @@ _CELL_SCAN = re.compile(rb'<c r="([A-Za-z]*)([0-9]*)"[^>]*?(/?)>(<f[\s/>])?')
 
 def scan(xml: bytes) -> tuple[int, set[Cell] | None]:
     """(grid_bound(xml), formula_cells(xml)) in one pass over the usual XML; the formula
-    cells are None when only the slower ways can tell them."""
+    cells are None when only the slower ways can tell them. Where every cell and row tag
+    starts with r="..." the bound comes from those (a match inside CDATA text can only make
+    it larger); other XML is walked."""
     if not _tags_plain(xml):
-        return grid_bound(xml), None
+        return _walked_bound(xml), None
     cells = _CELL_SCAN.findall(xml)
     columns = {letters: column_number(letters) for letters, _, _, _ in cells}
     max_row = max(map(int, {digits for _, digits, _, _ in cells}), default=0)
@@ -111,16 +112,14 @@ def grid_bound(xml: bytes) -> int:
     calamine allocates nothing for them, and LibreOffice declares A1:M1048576 and writes an
     empty row 1048576 after a row is deleted on a sheet with hidden columns.
     """
-    if _tags_plain(xml):
-        # Every cell and row starts with r="..." (a match inside CDATA text can only make
-        # the bound larger).
-        cells = _CELL_REF.findall(xml)
-        max_row = max(map(int, {digits for _, digits in cells}), default=0)
-        max_col = max(map(column_number, {letters for letters, _ in cells}), default=0)
-    else:  # unusual XML: walk it exactly as calamine does
-        max_row = max_col = 0
-        for row, col, _ in _walk(xml, formulas=False):
-            max_row, max_col = max(max_row, row + 1), max(max_col, col + 1)
+    return scan(xml)[0]
+
+
+def _walked_bound(xml: bytes) -> int:
+    """grid_bound of unusual XML: walked exactly as calamine walks it."""
+    max_row = max_col = 0
+    for row, col, _ in _walk(xml, formulas=False):
+        max_row, max_col = max(max_row, row + 1), max(max_col, col + 1)
     return max_row * max_col
 
 
