@@ -20,8 +20,13 @@ store is timed. Figures, each in this one process:
 - `naive`: a baseline, one INSERT and one COMMIT per row into the same tables, run on the
   first `--naive-returns` returns and extrapolated to N.
 
-"Added" is check + record (+ read_earlier when the store holds an earlier cycle). The
-target is under 3 s for 10,000 returns. Peak memory is the process's RSS sampled every
+- `outputs` and `outputs_recorded`: write_outputs of the run alone, and with the cycle
+  recorded alongside into a new store (history.record_alongside, as consolidate --history
+  does), alternated `--repeat` times, best of each: their difference is what recording
+  really adds to a consolidation (`added_alongside_seconds`).
+
+"Added" is check + record (+ read_earlier when the store holds an earlier cycle), each step
+alone; the target is under 3 s for 10,000 returns. Peak memory is the process's RSS sampled every
 20 ms (bench.PeakMemory) during each step, next to the RSS before it. Results go to
 benchmarks/results/<date>-<host>-history.json.
 """
@@ -45,6 +50,7 @@ from workbook_tool import history
 from workbook_tool.consolidate import Consolidation, TextSpill, _share_strings, consolidate
 from workbook_tool.reader.model import ReturnResult
 from workbook_tool.rubric import load_rubric
+from workbook_tool.summary import write_outputs
 
 HERE = Path(__file__).parent
 CYCLE, EARLIER = "2026-27", "2025-26"
@@ -125,10 +131,28 @@ def floor(run: Consolidation) -> None:
     con.close()
 
 
+def alongside(root: Path, run: Consolidation, repeat: int) -> dict:
+    """The outputs written alone and with the recording alongside, alternated; best of each."""
+    found: dict[str, dict] = {}
+    for k in range(repeat):
+        plain = timed(lambda: write_outputs(run, root / "out", []))
+        store = root / f"alongside-{k}.sqlite"
+        recorded = timed(lambda store=store: history.record_alongside(
+            store, run, CYCLE, lambda: write_outputs(run, root / "out", [])))
+        store.unlink()
+        for name, figure in (("outputs", plain), ("outputs_recorded", recorded)):
+            if name not in found or figure["seconds"] < found[name]["seconds"]:
+                found[name] = figure
+    found["added_alongside_seconds"] = round(found["outputs_recorded"]["seconds"]
+                                             - found["outputs"]["seconds"], 3)
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--naive-returns", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     n = args.n
     start = time.perf_counter()
@@ -155,6 +179,7 @@ def main() -> int:
         per_row = sample["seconds"] / max(sample["rows"], 1)
         sample["extrapolated_seconds"] = round(per_row * (n * 28 + n), 1)
         figures["naive"] = sample
+        figures.update(alongside(root, run, args.repeat))
     figures["floor"] = timed(lambda: floor(run))
     figures["added_new_seconds"] = round(figures["check_missing"]["seconds"]
                                          + figures["record_new"]["seconds"], 3)

@@ -700,3 +700,90 @@ def test_a_store_in_a_folder_that_does_not_exist_is_refused(tmp_path):
         history.record_cycle(path, run_a(), A, AT_A)
     assert str(again.value) == message
     assert not path.parent.exists()
+
+
+# -- recording alongside the outputs (history.record_alongside) -----------------------------
+
+def test_the_recording_is_committed_only_after_the_work_has_returned(store, monkeypatch):
+    seen, statements, rows_in = {}, [], threading.Event()
+    many = history._execute_many
+
+    def counted(con, sql, rows):
+        many(con, sql, rows)
+        statements.append(sql.split(" (")[0])
+        if sql.startswith("INSERT INTO rater_ratings"):  # the last rows of a recording
+            rows_in.set()
+
+    monkeypatch.setattr(history, "_execute_many", counted)
+
+    def work():
+        assert rows_in.wait(10)
+        time.sleep(0.3)  # time enough for a COMMIT that did not wait for the work
+        # Another connection, as `history show` would be, while the outputs are written.
+        seen["during"] = [c.cycle for c in history.list_cycles(store)]
+        return "outputs"
+
+    result, recorded = history.record_alongside(store, run_b(), B, work)
+    assert result == "outputs"
+    assert statements[-1] == "INSERT INTO rater_ratings VALUES"
+    assert seen["during"] == [A]
+    assert recorded.cycle.cycle == B and recorded.replaced is False
+    assert [c.cycle for c in history.list_cycles(store)] == [A, B]
+    assert rows(store, "SELECT school_id, level FROM ratings WHERE cycle = ? AND "
+                "indicator_id = '1.3' ORDER BY school_id", (B,)) == [("102", 1), ("103", 1)]
+
+
+def test_work_that_fails_leaves_the_store_as_it_was(store):
+    before_bytes, before = store.read_bytes(), dump(store)
+
+    def work():
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        history.record_alongside(store, run_b(), B, work)
+    assert dump(store) == before
+    assert store.read_bytes() == before_bytes
+    assert [c.cycle for c in history.list_cycles(store)] == [A]
+
+
+def test_a_recording_that_fails_is_raised_after_the_work_is_done(store, monkeypatch):
+    before = dump(store)
+    fail_at(monkeypatch, 11, sqlite3.OperationalError("disk I/O error"))
+    done = []
+    with pytest.raises(StoreError, match="disk I/O error"):
+        history.record_alongside(store, run_b(), B, lambda: done.append("outputs"))
+    assert done == ["outputs"]
+    assert dump(store) == before
+
+
+def test_texts_spilled_to_disk_are_read_one_reader_at_a_time(tmp_path):
+    """The recording thread and the outputs read spilled texts from one file: a second
+    reader must wait until the first has read its record (else it moves the position)."""
+    from workbook_tool.consolidate import TextSpill
+
+    spill = TextSpill(budget=0)
+    first, second = spill.hold(("evidence one", "plan one")), spill.hold(("two", "2"))
+    real = spill.file
+    inside, tried = threading.Event(), threading.Event()
+
+    class Pausing:
+        def seek(self, offset, *args):
+            return real.seek(offset, *args)
+
+        def read(self, size):
+            if threading.current_thread() is threading.main_thread():
+                inside.set()
+                tried.wait(0.5)  # the other reader runs now, unless it has to wait
+            else:
+                tried.set()
+            return real.read(size)
+
+    spill.file = Pausing()
+    got = {}
+    other = threading.Thread(target=lambda: got.update(second=spill.load(second)))
+    inside_first = threading.Thread(target=lambda: (inside.wait(), other.start()))
+    inside_first.start()
+    got["first"] = spill.load(first)
+    inside_first.join()
+    other.join()
+    assert got == {"first": ("evidence one", "plan one"), "second": ("two", "2")}

@@ -253,3 +253,23 @@ def test_history_export_needs_out(tmp_path):
     done = run_cli("history", "export", str(two_cycles(tmp_path)))
     assert done.exit_code == 2
     assert "Missing option '--out'" in done.stderr
+
+
+def test_outputs_that_fail_leave_the_store_as_it_was(tmp_path, monkeypatch):
+    store = tmp_path / "h.sqlite"
+    first, _ = consolidate_cli(tmp_path / "one", {"a.xlsx": filled()}, ROSTER,
+                               "--cycle", CYCLE, "--history", str(store))
+    assert first.exit_code == 0
+    before = store.read_bytes()
+    import workbook_tool.summary as summary
+
+    def full_disk(run, staging):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(summary, "write_exports", full_disk)
+    result, out = consolidate_cli(tmp_path / "two", {"a.xlsx": filled()}, ROSTER,
+                                  "--cycle", "2025-26", "--history", str(store))
+    assert (result.exit_code, result.stderr) == (2, "Error: No space left on device\n")
+    assert not (out / "ratings.csv").exists()
+    assert store.read_bytes() == before
+    assert store_rows(store, "SELECT cycle FROM cycles") == [(CYCLE,)]

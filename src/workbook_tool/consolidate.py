@@ -254,6 +254,9 @@ class TextSpill:
         self.budget = self.BUDGET if budget is None else budget
         self.kept = 0
         self.file = None
+        # The history store's recording reads texts back while the outputs are written
+        # (history.record_alongside): one reader at a time on the shared file position.
+        self._reading = threading.Lock()
 
     def hold(self, texts: tuple[str, ...]) -> tuple[int, int] | None:
         """None when the texts stay in memory, else where they were written."""
@@ -271,8 +274,10 @@ class TextSpill:
 
     def load(self, where: tuple[int, int]) -> tuple[str, ...]:
         offset, length = where
-        self.file.seek(offset)
-        return pickle.loads(self.file.read(length))
+        with self._reading:
+            self.file.seek(offset)
+            data = self.file.read(length)
+        return pickle.loads(data)
 
 
 def _packed(a: Answer) -> tuple:

@@ -25,11 +25,12 @@ import datetime as dt
 import os
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from . import __version__
 from .consolidate import (
@@ -59,6 +60,7 @@ ANSWER_COLUMNS = ("previous_level", "review", "followup")
 HISTORY_COLUMNS = RATINGS_COLUMNS + tuple(c for c in ANSWER_COLUMNS if c not in RATINGS_COLUMNS)
 HISTORY_RETURNS_COLUMNS = ("cycle", *RETURNS_COLUMNS)
 
+T = TypeVar("T")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _HEADER_BYTES = 100
 
@@ -308,13 +310,15 @@ def _execute_many(con: sqlite3.Connection, sql: str, rows: Iterable[tuple]) -> N
 
 def record_cycle(path: str | Path, run: Consolidation, cycle: str,
                  recorded_at: str | None = None,
-                 busy_seconds: float | None = None, verify: bool = True) -> Recorded:
+                 busy_seconds: float | None = None, verify: bool = True,
+                 before_commit: Callable[[], object] | None = None) -> Recorded:
     """Record the consolidation `run` as cycle `cycle`, replacing that cycle's rows only.
 
     One transaction: on any failure (or a killed process) the store stays as it was.
     Creates the store when `path` is missing or empty. StoreError when it cannot be used.
     `verify=False` skips the integrity check (a few tenths of a second for 10,000 returns)
-    when check_store has just made it.
+    when check_store has just made it. `before_commit` is called once every row is in,
+    just before COMMIT: whatever it raises rolls the recording back.
     """
     path = Path(path)
     if not cycle:
@@ -340,6 +344,8 @@ def record_cycle(path: str | Path, run: Consolidation, cycle: str,
             raise _busy(path) from None
         try:
             info, replaced = _record(con, path, run, cycle, when)
+            if before_commit is not None:
+                before_commit()
             _execute(con, "COMMIT")
         except BaseException as exc:
             if con.in_transaction:
@@ -354,6 +360,53 @@ def record_cycle(path: str | Path, run: Consolidation, cycle: str,
                                  "store is unchanged") from None
             raise
     return Recorded(path, info, replaced)
+
+
+def record_alongside(path: str | Path, run: Consolidation, cycle: str,
+                     work: Callable[[], T]) -> tuple[T, Recorded]:
+    """Run `work()` (writing the outputs) while `run` is recorded as `cycle` in the store at
+    `path`, and commit the recording only after `work` has returned.
+
+    The rows go into the store in a second thread, which spends most of its time inside
+    SQLite (where Python's lock is released), so the recording costs the run little more
+    than its COMMIT. When `work` raises, nothing is recorded and its exception goes on;
+    when only the recording fails, `work`'s result stands and the StoreError is raised.
+    """
+    done = threading.Event()
+    failed = False
+    outcome: dict[str, object] = {}
+
+    def gate() -> None:
+        done.wait()
+        if failed:
+            raise _WorkFailed
+
+    def recording() -> None:
+        try:
+            outcome["recorded"] = record_cycle(path, run, cycle, verify=False,
+                                               before_commit=gate)
+        except _WorkFailed:
+            pass
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=recording, name="workbook-tool-history", daemon=True)
+    worker.start()
+    try:
+        result = work()
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        done.set()
+        worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return result, outcome["recorded"]
+
+
+class _WorkFailed(Exception):
+    """The outputs were not written: the recording is rolled back."""
 
 
 def _record(con: sqlite3.Connection, path: Path, run: Consolidation, cycle: str,
@@ -399,41 +452,40 @@ def _returns_row(cycle: str, values: list) -> tuple:
     return (cycle, *values[:5], *(None if v == "" else v for v in values[5:]))
 
 
-def store_ratings(run: Consolidation, cycle: str) -> Iterator[list]:
-    """The rows of `ratings`, in RATINGS_INSERT's order: each row of ratings.csv
-    (summary.exports.ratings_rows) followed by the cycle, who completed the workbook and
-    the team's agreement note."""
-    from .summary.exports import ratings_rows
-
-    indicator_at = RATINGS_COLUMNS.index("indicator_id")
-    no_notes: dict[str, str] = {}
-    by_school = {row.school_id: (row.result.completed_by,
-                                 row.result.team.notes if row.result.team else no_notes)
-                 for row in run.accepted}
-    # 280,000 rows for 10,000 returns: as little Python per row as possible (the level's
-    # "" becomes NULL in SQL, see RATINGS_INSERT).
-    for row in ratings_rows(run):
-        completed_by, notes = by_school[row[0]]
-        row += (cycle, completed_by, notes.get(row[indicator_at], ""))
-        yield row
-
-
-def _ratings_insert() -> str:
-    """INSERT INTO ratings for store_ratings' rows: numbered parameters put each field of
-    ratings.csv's row in its column; a column ratings.csv lacks keeps its default."""
-    names, values = [], []
-    for i, name in enumerate(RATINGS_COLUMNS, 1):
-        if name in _RATINGS_FIELDS and name != "cycle":
-            names.append(name)
-            values.append(f"NULLIF(?{i}, '')" if name in _LEVELS else f"?{i}")
-    after = len(RATINGS_COLUMNS)
-    names += ["cycle", "completed_by", "agreement_note"]
-    values += [f"?{after + 1}", f"?{after + 2}", f"?{after + 3}"]
-    return f"INSERT INTO ratings ({', '.join(names)}) VALUES ({', '.join(values)})"
+def store_ratings(run: Consolidation, cycle: str) -> Iterator[tuple]:
+    """The rows of `ratings`, in the table's column order: the fields of ratings.csv
+    (summary.exports.ratings_rows) under `cycle`, an unrated level as None (NULL), then who
+    completed the workbook and the team's agreement note."""
+    # 280,000 rows for 10,000 returns: each row is one tuple built from the packed answer
+    # and the indicator's fields made once (no per-row look-ups or conversions).
+    shown = {ind.id: (ind.domain_id, ind.id, ind.title) for ind in run.rubric.indicators}
+    for row in run.accepted:
+        result = row.result
+        school = run.school(row.school_id)
+        head = (cycle, row.school_id, row.school_name, school.network if school else "")
+        tail_notes = result.team.notes if result.team is not None else {}
+        file, completed_by = result.file, result.completed_by
+        for answer in _answer_rows(result.answers):
+            iid, level, label, evidence, next_steps, priority, *prefill = answer
+            previous, review, followup = prefill or _NOT_PREFILLED
+            yield (*head, *shown[iid], level, label, evidence, next_steps, priority, file,
+                   previous, review, followup, completed_by, tail_notes.get(iid, ""))
 
 
-_LEVELS = ("level", "previous_level")  # numbers, or NULL where unrated
-RATINGS_INSERT = _ratings_insert()
+_NOT_PREFILLED = (None, "", "")  # previous level, review, follow-up of a plain workbook
+
+
+def _answer_rows(answers) -> Iterable[tuple]:
+    """A return's answers as tuples in Answer's field order (consolidate.PackedAnswers
+    holds them so; other sequences are of Answer objects)."""
+    packed = getattr(answers, "rows", None)
+    if packed is not None:
+        return packed
+    return ((a.indicator_id, a.level, a.label, a.evidence, a.next_steps, a.priority,
+             a.previous_level, a.review, a.followup) for a in answers)
+
+
+RATINGS_INSERT = f"INSERT INTO ratings VALUES ({', '.join('?' * len(_RATINGS_FIELDS))})"
 
 
 def rater_rows(run: Consolidation, cycle: str) -> Iterator[tuple]:

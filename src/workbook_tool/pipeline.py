@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from .consolidate import (
 )
 from .files import discover, display_name
 from .generate import default_jobs
-from .history import Recorded, StoreError, earlier_cycle, record_cycle
+from .history import Recorded, StoreError, earlier_cycle, record_alongside
 from .reader import Limits
 from .roster import School
 from .rubric import Rubric
@@ -127,9 +128,11 @@ def run_consolidation(rubric: Rubric, roster: list[School], inputs: list[str], o
     if history is not None:
         run.previous = previous_cycle(history, cycle)
     report = Report(run)
-    report.outputs = write_outputs(run, out, inputs)
-    if history is not None:
-        report.recorded = _record(history, run, cycle, out)
+    if history is None:
+        report.outputs = write_outputs(run, out, inputs)
+    else:
+        report.outputs, report.recorded = _record(
+            history, run, cycle, out, lambda: write_outputs(run, out, inputs))
     return report
 
 
@@ -143,10 +146,12 @@ def previous_cycle(history: Path, cycle: str) -> PreviousCycle | None:
         for r in earlier.ratings})
 
 
-def _record(history: Path, run: Consolidation, cycle: str, out: Path) -> Recorded:
+def _record(history: Path, run: Consolidation, cycle: str, out: Path,
+            write: Callable[[], dict[str, Path]]) -> tuple[dict[str, Path], Recorded]:
+    """Write the outputs while the cycle is recorded; the store commits after them."""
     try:
         # The CLI checked the store's integrity before reading: not again.
-        return record_cycle(history, run, cycle, verify=False)
+        return record_alongside(history, run, cycle, write)
     except StoreError as exc:
         # The outputs are in place: say so, and that running again records the cycle.
         raise StoreError(f"{exc} (the outputs in {display_name(str(out))} were written, but "
