@@ -455,8 +455,8 @@ def test_cli_removes_a_stale_parquet_when_pyarrow_is_gone(returns, tmp_path, mon
     (out / "ratings.parquet").write_bytes(b"from a run that had pyarrow")
     monkeypatch.setattr("workbook_tool.summary.exports.parquet_available", lambda: False)
     assert consolidate(returns, out, "S1.xlsx").exit_code == 0
-    assert sorted(contents(out)) == ["district_summary.xlsx", "problems.csv", "ratings.csv",
-                                     "returns.csv"]
+    assert sorted(contents(out)) == ["district_report.html", "district_summary.xlsx",
+                                     "problems.csv", "ratings.csv", "returns.csv"]
 
 
 def crashed_during_renames(returns: Path, tmp_path: Path, monkeypatch) -> Path:
