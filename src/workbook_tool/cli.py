@@ -374,26 +374,32 @@ def _discuss(result) -> str:
 @click.option("--roster", required=True, type=click.Path(dir_okay=False),
               help="The roster the workbooks were generated from (CSV or XLSX).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder for district_summary.xlsx, ratings.csv, returns.csv, problems.csv.")
+              help="Folder for district_summary.xlsx, district_report.html and the CSV "
+                   "exports.")
 @rubric_option
 @click.option("--cycle", default="", help="Reject returns of any other cycle.")
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), default=None,
               help="Record the cycle in this history store (SQLite, created when absent; "
                    "needs --cycle).")
+@click.option("--pdf", "as_pdf", is_flag=True,
+              help="Also print the board report to district_report.pdf (needs Chromium).")
 @json_option
 @jobs_option
 @with_limits
 @quiet_option
 @friendly
 def consolidate(inputs: tuple[str, ...], roster: str, out_dir: str, rubric_path: str | None,
-                cycle: str, history_path: str | None, as_json: bool, jobs: int | None,
-                max_size: int, max_unzipped: int, max_cells: int, quiet: bool) -> None:
-    """Validate every return and build the district summary.
+                cycle: str, history_path: str | None, as_pdf: bool, as_json: bool,
+                jobs: int | None, max_size: int, max_unzipped: int, max_cells: int,
+                quiet: bool) -> None:
+    """Validate every return and build the district summary and the board report.
 
     INPUT may be files, folders (searched recursively) and .zip archives. Every file is
     reported in returns.csv; schools on the roster without a return are listed as missing.
-    With --history, the cycle's ratings and returns are then recorded in the store,
-    replacing an earlier record of the same cycle (other cycles are kept).
+    district_report.html is the board report (one file, opens in any browser); --pdf also
+    prints it to district_report.pdf. With --history, the cycle's ratings and returns are
+    also recorded in the store, replacing an earlier record of the same cycle (other cycles
+    are kept).
 
     \b
     Examples:
@@ -401,12 +407,14 @@ def consolidate(inputs: tuple[str, ...], roster: str, out_dir: str, rubric_path:
         workbook-tool consolidate returns.zip late/104.xlsx --roster roster.csv --out summary/
         workbook-tool consolidate returns/ --roster roster.csv --out summary/ \\
             --cycle 2026-27 --history history.sqlite
+        workbook-tool consolidate returns/ --roster roster.csv --out summary/ --pdf
     """
     from .files import is_inside
     from .pipeline import run_consolidation
     from .summary import recover_outputs
 
     store = _history_store(history_path, cycle.strip())
+    pdf = _pdf_printer() if as_pdf else None
     out = Path(out_dir)
     if out.is_dir():  # an interrupted run's commit is finished (or undone) before anything
         recover_outputs(out)
@@ -419,12 +427,20 @@ def consolidate(inputs: tuple[str, ...], roster: str, out_dir: str, rubric_path:
     limits = make_limits(max_size, max_unzipped, max_cells)
     quiet = quiet or as_json
     report = run_consolidation(loaded, schools, list(inputs), out, cycle.strip(), limits,
-                               jobs, quiet, store)
+                               jobs, quiet, store, pdf)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     elif not quiet:
         click.echo(report.render())
     sys.exit(EXIT_PROBLEMS if report.run.has_errors else EXIT_OK)
+
+
+def _pdf_printer():
+    """html_to_pdf, once a PDF engine is known to be there (PdfError, exit 2, when not)."""
+    from .pdf import find_engine, html_to_pdf
+
+    find_engine()
+    return html_to_pdf
 
 
 @main.command()

@@ -305,5 +305,7 @@ def run_demo(out: Path, quiet: bool = False) -> str:
         f"Open {out / 'summary' / 'district_summary.xlsx'} to see the district summary "
         f"(its Trends sheet compares {CYCLE} with {LAST_CYCLE}; school {CARRIED} left ratings "
         "carried forward without review).",
+        f"Open {out / 'summary' / 'district_report.html'} in a browser for the board report "
+        "(what to send to leadership; `consolidate --pdf` also prints it to PDF).",
     ]
     return "\n".join(lines)

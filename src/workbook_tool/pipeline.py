@@ -109,9 +109,11 @@ def _first_few(names: list[str], at_most: int = _NAMED_AT_MOST) -> str:
 
 def run_consolidation(rubric: Rubric, roster: list[School], inputs: list[str], out: Path,
                       cycle: str = "", limits: Limits | None = None, jobs: int | None = None,
-                      quiet: bool = True, history: Path | None = None) -> Report:
-    """Read, consolidate and write the outputs; with `history` (and a cycle), then record
-    the cycle in that store (history.check_store should have been called before)."""
+                      quiet: bool = True, history: Path | None = None,
+                      pdf: Callable[[Path, Path], None] | None = None) -> Report:
+    """Read, consolidate and write the outputs; with `history` (and a cycle), also record
+    the cycle in that store (history.check_store should have been called before); with
+    `pdf` (html path, pdf path), also print the board report to PDF."""
     limits = limits or Limits()
     found = discover(inputs)
     show = not quiet and sys.stderr.isatty() and len(found.sources) > 1
@@ -129,10 +131,10 @@ def run_consolidation(rubric: Rubric, roster: list[School], inputs: list[str], o
         run.previous = previous_cycle(history, cycle)
     report = Report(run)
     if history is None:
-        report.outputs = write_outputs(run, out, inputs)
+        report.outputs = write_outputs(run, out, inputs, pdf)
     else:
         report.outputs, report.recorded = _record(
-            history, run, cycle, out, lambda: write_outputs(run, out, inputs))
+            history, run, cycle, out, lambda: write_outputs(run, out, inputs, pdf))
     return report
 
 

@@ -3,9 +3,11 @@
 Sections in the order a board reads them: the headline, the returns still to chase, the
 spread of levels per domain and indicator, the heatmap of schools, the priorities and
 their next steps, then trends, team agreement and scores when the data has them (a short
-line says so when it has not). Charts are inline SVG with a title, every level is shown
-as text and pattern as well as colour, and every text that came from a school, a roster
-or a file name is HTML-escaped. Nothing is fetched: styles and charts are in the file.
+line says so when it has not). Charts are inline SVG with a title; levels are drawn in
+shades from light to dark, so they stay apart in grayscale print, and every shade comes
+with text (counts in the bars, the level number in each heatmap cell, a legend). Every
+text that came from a school, a roster or a file name is HTML-escaped. Nothing is
+fetched: styles and charts are in the file.
 
 The figures are taken from the same tidy rows as the summary workbook, in two passes
 (levels without texts, then the next steps of the top priorities only), so the report
@@ -34,7 +36,7 @@ from ..consolidate import (
 )
 from ..files import display_name
 from ..problems import ERROR
-from ..writer.formats import ACCENT, INK, level_colors
+from ..writer.formats import ACCENT, INK
 from .exports import ratings_rows
 from .workbook import proficient_level
 
@@ -261,39 +263,33 @@ def spread(facts: Facts) -> str:
     return _section("spread", "The spread of levels", body)
 
 
+# Shades of one hue, light to dark, per level count: ordered like the levels, and apart in
+# grayscale. (SVG patterns would also do, but Chromium takes seconds to print them.)
+SHADES = {3: ("#DEEBF7", "#6BAED6", "#08519C"),
+          4: ("#DEEBF7", "#9ECAE1", "#4292C6", "#08519C"),
+          5: ("#EFF3FF", "#BDD7E7", "#6BAED6", "#3182BD", "#08519C")}
+UNRATED_FILL = "#FFFFFF"
+
+
+def shades(level_count: int) -> tuple[str, ...]:
+    return SHADES[level_count]
+
+
 def _legend(rubric) -> str:
-    keys = "".join(
-        f'<li><svg width="22" height="14" aria-hidden="true"><rect width="22" height="14" '
-        f'fill="url(#lv{lv.level})" stroke="#555"/></svg> {lv.level} {esc(lv.label)}</li>'
-        for lv in rubric.levels)
-    keys += (f'<li><svg width="22" height="14" aria-hidden="true"><rect width="22" height="14" '
-             f'fill="url(#lv0)" stroke="#555"/></svg> {_UNRATED}</li>')
-    return f'<ul class="legend" aria-label="Levels">{keys}</ul>\n{_patterns(rubric)}'
-
-
-def _patterns(rubric) -> str:
-    """One fill per level: its colour with a pattern, so grayscale print tells them apart."""
-    marks = ["", '<path d="M0 8 L8 0" stroke="#333" stroke-width="1"/>',
-             '<circle cx="4" cy="4" r="1.4" fill="#333"/>',
-             '<path d="M0 4 H8 M4 0 V8" stroke="#333" stroke-width="1"/>',
-             '<path d="M0 8 L8 0 M0 0 L8 8" stroke="#333" stroke-width="1"/>',
-             '<path d="M0 2 H8 M0 6 H8" stroke="#333" stroke-width="1"/>']
-    colors = level_colors(len(rubric.levels))
-    defs = ['<pattern id="lv0" width="8" height="8" patternUnits="userSpaceOnUse">'
-            '<rect width="8" height="8" fill="#FFFFFF"/></pattern>']
-    for lv, color in zip(rubric.levels, colors, strict=True):
-        mark = marks[min(lv.level, len(marks) - 1)]
-        defs.append(f'<pattern id="lv{lv.level}" width="8" height="8" '
-                    f'patternUnits="userSpaceOnUse"><rect width="8" height="8" '
-                    f'fill="{color}"/>{mark}</pattern>')
-    return (f'<svg width="0" height="0" class="defs" aria-hidden="true"><defs>'
-            f'{"".join(defs)}</defs></svg>\n')
+    swatch = ('<li><svg width="22" height="14" aria-hidden="true"><rect width="22" '
+              'height="14" fill="{}" stroke="#555"/></svg> {}</li>')
+    keys = "".join(swatch.format(color, f"{lv.level} {esc(lv.label)}")
+                   for lv, color in zip(rubric.levels, shades(len(rubric.levels)),
+                                        strict=True))
+    keys += swatch.format(UNRATED_FILL, _UNRATED)
+    return f'<ul class="legend" aria-label="Levels">{keys}</ul>\n'
 
 
 def _bars(key: str, title: str, rows: list[tuple[str, str, Counter]], rubric) -> str:
     """Horizontal bars, one per row, split by level as shares of the row's ratings."""
     label_w, bar_w, row_h = 300, 620, 26
     keys = [lv.level for lv in rubric.levels] + [""]
+    colors = shades(len(rubric.levels))
     height = row_h * len(rows) + 8
     out = [f'<figure><svg role="img" viewBox="0 0 {label_w + bar_w + 10} {height}" '
            f'width="100%" aria-labelledby="t-{key}"><title id="t-{key}">'
@@ -310,9 +306,9 @@ def _bars(key: str, title: str, rows: list[tuple[str, str, Counter]], rubric) ->
                 continue
             w = bar_w * n / total
             what = _UNRATED if level == "" else rubric.levels[level - 1].label
-            fill = "lv0" if level == "" else f"lv{level}"
+            fill = UNRATED_FILL if level == "" else colors[level - 1]
             out.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row_h - 6}" '
-                       f'fill="url(#{fill})" stroke="#555" stroke-width="0.5">'
+                       f'fill="{fill}" stroke="#555" stroke-width="0.5">'
                        f'<title>{esc(key)}: {n} {esc(what)}</title></rect>')
             if w >= 22:
                 out.append(f'<text x="{x + w / 2:.1f}" y="{y + 15}" class="seg">{n}</text>')
@@ -538,8 +534,10 @@ SECTIONS: tuple[Callable[[Facts], str], ...] = (
 # -- style -------------------------------------------------------------------------------
 
 def _css(level_count: int) -> str:
-    colors = level_colors(level_count)
-    heat = "".join(f".h{k}{{background:{c}}}" for k, c in enumerate(colors, start=1))
+    colors = shades(level_count)
+    # The darker half of the shades takes white text.
+    heat = "".join(f".h{k}{{background:{c}{';color:#fff' if k > level_count / 2 else ''}}}"
+                   for k, c in enumerate(colors, start=1))
     return f"""
 :root{{--ink:{INK};--accent:{ACCENT}}}
 body{{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
