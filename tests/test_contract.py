@@ -20,7 +20,14 @@ from workbook_tool import cli, consolidate, layout, problems
 from workbook_tool.cli import main
 from workbook_tool.files import csv_safe
 from workbook_tool.generate import MANIFEST, MANIFEST_COLUMNS
-from workbook_tool.summary import PROBLEMS_CSV, RATINGS_CSV, RETURNS_CSV, SUMMARY_XLSX
+from workbook_tool.summary import (
+    PROBLEMS_CSV,
+    RATINGS_CSV,
+    REPORT_HTML,
+    REPORT_PDF,
+    RETURNS_CSV,
+    SUMMARY_XLSX,
+)
 from workbook_tool.summary.exports import RATINGS_PARQUET
 
 ROOT = Path(__file__).parent.parent
@@ -138,9 +145,11 @@ def test_statuses_are_fixed_and_documented_in_order():
 
 
 def test_output_file_names():
-    names = (SUMMARY_XLSX, RATINGS_CSV, RATINGS_PARQUET, RETURNS_CSV, PROBLEMS_CSV, MANIFEST)
+    names = (SUMMARY_XLSX, RATINGS_CSV, RATINGS_PARQUET, RETURNS_CSV, PROBLEMS_CSV, MANIFEST,
+             REPORT_HTML, REPORT_PDF)
     assert names == ("district_summary.xlsx", "ratings.csv", "ratings.parquet",
-                     "returns.csv", "problems.csv", "manifest.csv")
+                     "returns.csv", "problems.csv", "manifest.csv", "district_report.html",
+                     "district_report.pdf")
     for name in names:
         assert f"`{name}`" in DOC, name
 
@@ -272,3 +281,14 @@ def test_workbook_names_and_keys_are_documented(rubric):
 def test_no_page_points_outside_the_repository():
     for page in (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))):
         assert "../shared" not in page.read_text(encoding="utf-8"), page.name
+
+
+def test_report_sections_are_documented_in_order():
+    from workbook_tool.summary import report
+
+    ids = [section.__name__ for section in report.SECTIONS]
+    assert ids == ["headline", "chase", "spread", "heatmap", "priorities", "trends",
+                   "agreement", "scores"]
+    documented = re.findall(r"`(\w+)`\s+\(", section("## Consolidation outputs")
+                            .split("district_report.html")[1].split("district_report.pdf")[0])
+    assert documented == ids
