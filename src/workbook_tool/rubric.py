@@ -106,6 +106,16 @@ class Level:
     level: int
     label: str
     definition: str = ""
+    points: int | None = None  # what a rating at this level scores (a rubric with points)
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A named band of total points: a school whose total is min_points or more (and below
+    the next tier's) is in this tier."""
+
+    name: str
+    min_points: int
 
 
 @dataclass(frozen=True)
@@ -134,8 +144,35 @@ class Rubric:
     glossary: tuple[GlossaryEntry, ...] = ()
     references: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    tiers: tuple[Tier, ...] = ()  # ascending min_points; only with points
     path: str = ""
     fingerprint: str = field(default="", compare=False)
+
+    @property
+    def has_points(self) -> bool:
+        """Do the levels score points (every level has them, or none does)?"""
+        return bool(self.levels) and all(lv.points is not None for lv in self.levels)
+
+    def points_of(self, level: int | None) -> int:
+        """What a rating scores: 0 for an unrated indicator or a rubric without points."""
+        if level is None or not self.has_points:
+            return 0
+        return self.levels[level - 1].points or 0
+
+    @property
+    def max_points(self) -> int:
+        """The total of a return rated at the top level everywhere (0 without points)."""
+        if not self.has_points:
+            return 0
+        return max(lv.points for lv in self.levels) * len(self.indicators)
+
+    def tier_of(self, points: int) -> str:
+        """The name of the highest tier whose min_points the total reaches; "" below all."""
+        reached = ""
+        for tier in self.tiers:
+            if points >= tier.min_points:
+                reached = tier.name
+        return reached
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:
@@ -205,6 +242,10 @@ def fingerprint_of(rubric: Rubric) -> str:
         "version": rubric.version,
         "title": rubric.title,
         "levels": [[lv.level, lv.label] for lv in rubric.levels],
+        # Points and tiers change what a workbook computes, so they are part of the
+        # fingerprint; a rubric without them keeps the fingerprint it always had.
+        **({"points": [lv.points for lv in rubric.levels]} if rubric.has_points else {}),
+        **({"tiers": [[t.name, t.min_points] for t in rubric.tiers]} if rubric.tiers else {}),
         "domains": [
             {
                 "id": d.id,
@@ -346,7 +387,8 @@ class _Builder:
         if data is None:
             return None
         required = {"schema", "id", "version", "title", "levels", "domains"}
-        optional = {"publisher", "source", "about", "sectors", "glossary", "references", "notes"}
+        optional = {"publisher", "source", "about", "sectors", "glossary", "references", "notes",
+                    "tiers"}
         if not isinstance(data, dict):
             self.fail("", f"a rubric is a YAML mapping with the keys {', '.join(sorted(required))}"
                           f" (see rubric/SCHEMA.md); this file holds {_kind(data)}")
@@ -373,6 +415,7 @@ class _Builder:
             glossary=self.glossary(self.items(data, "glossary", "", required=False)),
             references=self.texts(data, "references", ""),
             notes=self.texts(data, "notes", ""),
+            tiers=self.tiers(self.items(data, "tiers", "", required=False)),
         )
 
     def levels(self, raw: list) -> tuple[Level, ...]:
@@ -382,7 +425,7 @@ class _Builder:
         seen: set[str] = set()
         for i, item in enumerate(raw):
             place = f"levels[{i}]"
-            if not self.mapping(item, place, {"level", "label"}, {"definition"}):
+            if not self.mapping(item, place, {"level", "label"}, {"definition", "points"}):
                 continue
             number = item.get("level")
             if number != i + 1 or isinstance(number, bool):
@@ -390,7 +433,31 @@ class _Builder:
             label = self.text(item, "label", place)
             if label:
                 self.check_label(label, _join(place, "label"), seen)
-            out.append(Level(i + 1, label, self.text(item, "definition", place, required=False)))
+            out.append(Level(i + 1, label, self.text(item, "definition", place, required=False),
+                             self.whole(item, "points", place)))
+        return tuple(out)
+
+    def whole(self, data: dict, key: str, place: str) -> int | None:
+        """An optional whole number >= 0 (points, thresholds); None when absent."""
+        if key not in data:
+            return None
+        value = data[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.fail(_join(place, key), f"expected a whole number of 0 or more, found "
+                                         f"{value!r}")
+            return None
+        return value
+
+    def tiers(self, raw: list) -> tuple[Tier, ...]:
+        out: list[Tier] = []
+        for i, item in enumerate(raw):
+            place = f"tiers[{i}]"
+            if not self.mapping(item, place, {"name", "min_points"}, set()):
+                continue
+            name = self.text(item, "name", place)
+            threshold = self.whole(item, "min_points", place)
+            if name and threshold is not None:
+                out.append(Tier(name, threshold))
         return tuple(out)
 
     def check_label(self, label: str, place: str, seen: set[str]) -> None:
