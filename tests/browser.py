@@ -5,13 +5,14 @@ protocol messages from its file descriptor 3 and write them to 4, each a JSON ob
 a NUL byte. `open_page` loads a local HTML file and records what a reviewer would look for:
 every request the page made, every console message, uncaught exception and browser log
 entry, and the time until the load event. The page can then be asked to evaluate JavaScript
-and to take PNG screenshots.
+and to take PNG screenshots, which `png_size` and `png_pixel` read without Pillow.
 
     with open_page(report) as page:
         assert page.requests == [report.as_uri()]
         assert page.errors() == []
         texts = page.evaluate("[...document.querySelectorAll('section')].map(s => s.innerText)")
         png = page.screenshot(width=1280, height=800)
+        assert png_size(png) == (1280, 800) and png_pixel(png, 0, 0) == (255, 255, 255)
 
 Every visit has a deadline (a test never hangs) and always ends by killing the browser's
 whole process group. Where Chromium is missing, `skip_without_chromium()` skips with the
@@ -27,8 +28,10 @@ import os
 import select
 import shutil
 import signal
+import struct
 import tempfile
 import time
+import zlib
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -46,9 +49,9 @@ class BrowserError(Exception):
 
 def chromium() -> str | None:
     """The Chromium to drive: WORKBOOK_TOOL_CHROMIUM if set, else the first on PATH."""
-    chosen = os.environ.get("WORKBOOK_TOOL_CHROMIUM")
+    chosen = os.environ.get("WORKBOOK_TOOL_CHROMIUM", "").strip()
     if chosen:
-        return chosen if os.access(chosen, os.X_OK) else None
+        return shutil.which(chosen)
     for name in NAMES:
         if path := shutil.which(name):
             return path
@@ -192,14 +195,21 @@ class Page:
         """A PNG of the page at scale 1: the whole page at the window's width by default, or
         width × height CSS pixels from its top left (laid out at that width)."""
         width = width or self.width
-        self._resize(width, height or self.height)
-        if height is None:
-            height = int(self._pipe.call("Page.getLayoutMetrics")["cssContentSize"]["height"])
-        shot = self._pipe.call("Page.captureScreenshot", format="png",
-                               captureBeyondViewport=True,
-                               clip={"x": 0, "y": 0, "width": width, "height": height,
-                                     "scale": 1})
-        self._resize(self.width, self.height)
+        window = (width, height or self.height)
+        moved = window != (self.width, self.height)
+        if moved:  # laying a large page out again takes seconds: only when asked
+            self._resize(*window)
+        try:
+            if height is None:
+                metrics = self._pipe.call("Page.getLayoutMetrics")
+                height = int(metrics["cssContentSize"]["height"])
+            shot = self._pipe.call("Page.captureScreenshot", format="png",
+                                   captureBeyondViewport=height > window[1],
+                                   clip={"x": 0, "y": 0, "width": width, "height": height,
+                                         "scale": 1})
+        finally:
+            if moved:
+                self._resize(self.width, self.height)
         return base64.b64decode(shot["data"])
 
     def open(self, width: int, height: int) -> None:
@@ -301,3 +311,67 @@ def _kill(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
 
+
+
+# -- reading the screenshots (no Pillow needed) ---------------------------------------------
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG, from its IHDR chunk (always the first)."""
+    if data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR":
+        raise ValueError("not a PNG")
+    return struct.unpack(">II", data[16:24])
+
+
+def png_pixel(data: bytes, x: int, y: int) -> tuple[int, ...]:
+    """The colour at (x, y) of an 8-bit RGB or RGBA PNG, as Chromium writes them: (r, g, b)
+    or (r, g, b, a)."""
+    width, _ = png_size(data)
+    depth, colour = data[24], data[25]
+    if depth != 8 or colour not in (2, 6):
+        raise ValueError(f"only 8-bit RGB(A) PNGs are read, not depth {depth} type {colour}")
+    size = 3 if colour == 2 else 4
+    rows = _png_rows(zlib.decompress(_png_chunks(data, b"IDAT")), width * size, size, y + 1)
+    return tuple(rows[y][x * size:(x + 1) * size])
+
+
+def _png_chunks(data: bytes, kind: bytes) -> bytes:
+    found, at = [], 8
+    while at < len(data):
+        length, name = struct.unpack(">I4s", data[at:at + 8])
+        if name == kind:
+            found.append(data[at + 8:at + 8 + length])
+        at += 12 + length
+    return b"".join(found)
+
+
+def _png_rows(raw: bytes, stride: int, size: int, count: int) -> list[bytearray]:
+    """The first `count` rows of pixels, each row's filter undone (PNG spec, section 9)."""
+    rows, above = [], bytearray(stride)
+    for n in range(count):
+        start = n * (stride + 1)
+        kind, row = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        for i in range(stride):
+            left = row[i - size] if i >= size else 0
+            up, corner = above[i], above[i - size] if i >= size else 0
+            row[i] = (row[i] + _predict(kind, left, up, corner)) & 0xFF
+        rows.append(row)
+        above = row
+    return rows
+
+
+def _predict(kind: int, left: int, up: int, corner: int) -> int:
+    if kind == 0:
+        return 0
+    if kind == 1:
+        return left
+    if kind == 2:
+        return up
+    if kind == 3:
+        return (left + up) // 2
+    guess = left + up - corner  # 4: Paeth
+    near = min((abs(guess - left), 0, left), (abs(guess - up), 1, up),
+               (abs(guess - corner), 2, corner))
+    return near[2]
