@@ -42,6 +42,8 @@ RATINGS_COLUMNS = ("school_id", "school_name", "network", "cycle", "domain_id", 
                    "indicator", "level", "label", "evidence", "next_steps", "priority",
                    "source_file", "previous_level", "review", "followup")
 PROBLEMS_COLUMNS = ("file", "school_id", "sheet", "cell", "code", "severity", "message")
+SCORES_COLUMNS = ("school_id", "school_name", "network", "cycle", "points", "max_points", "rated",
+                  "total", "tier")
 AGREEMENT_COLUMNS = ("school_id", "school_name", "cycle", "indicator_id", "raters", "ratings",
                      "median", "spread", "exact", "within_one", "flagged", "agreed_level",
                      "agreement_note")
@@ -560,3 +562,44 @@ def compared(result: ReturnResult) -> Iterator[Compared]:
         found = figures(team.of(indicator_id))
         if found.spread is not None:
             yield Compared(indicator_id, found, level)
+
+
+# -- points and tiers (a rubric whose levels score points) ----------------------------------
+
+@dataclass(frozen=True)
+class Score:
+    """One accepted return's points, as scores.csv gives them."""
+
+    school_id: str
+    school_name: str
+    network: str
+    cycle: str
+    points: int
+    max_points: int  # the top level's points times the indicators in the workbook
+    rated: int
+    total: int
+    tier: str  # "" when the total reaches no tier
+
+    def values(self) -> list:
+        return [self.school_id, self.school_name, self.network, self.cycle, self.points,
+                self.max_points, self.rated, self.total, self.tier]
+
+
+def scores(run: Consolidation) -> Iterator[Score]:
+    """The score of every accepted return, in returns order (none without points). An
+    unrated indicator scores 0 and counts in `total`, not in `rated`."""
+    rubric = run.rubric
+    if not rubric.has_points:
+        return
+    top = max(lv.points for lv in rubric.levels)
+    for row in run.accepted:
+        result = row.result
+        answers = result.answers
+        held = getattr(answers, "held_rows", None)  # packed: no Answer objects made
+        levels = [r[1] for r in held] if held is not None else [a.level for a in answers]
+        points = sum(rubric.points_of(level) for level in levels)
+        school = run.school(row.school_id)
+        yield Score(row.school_id, row.school_name, school.network if school else "",
+                    result.cycle, points, top * len(levels),
+                    sum(1 for level in levels if level is not None), len(levels),
+                    rubric.tier_of(points))

@@ -14,6 +14,7 @@ from .exports import (
     RATINGS_CSV,
     RATINGS_PARQUET,
     RETURNS_CSV,
+    SCORES_CSV,
     preload_exports,
     write_exports,
 )
@@ -21,14 +22,14 @@ from .report import REPORT_HTML, REPORT_PDF, write_report
 from .workbook import SUMMARY_XLSX, write_summary_workbook
 
 __all__ = ["AGREEMENT_CSV", "OUTPUTS", "PROBLEMS_CSV", "RATINGS_CSV", "REPORT_HTML",
-           "REPORT_PDF", "RETURNS_CSV", "SUMMARY_XLSX", "preload_exports", "recover_outputs",
-           "write_outputs"]
+           "REPORT_PDF", "RETURNS_CSV", "SCORES_CSV", "SUMMARY_XLSX", "preload_exports",
+           "recover_outputs", "write_outputs"]
 
 # Every file a consolidation may write. One that a run does not write (ratings.parquet
 # without pyarrow, agreement.csv without team returns) is removed with the previous set, so
 # no stale file outlives its run.
 OUTPUTS = (SUMMARY_XLSX, REPORT_HTML, RATINGS_CSV, RETURNS_CSV, PROBLEMS_CSV, RATINGS_PARQUET,
-           AGREEMENT_CSV, REPORT_PDF)
+           AGREEMENT_CSV, SCORES_CSV, REPORT_PDF)
 
 
 def recover_outputs(out: Path) -> str:

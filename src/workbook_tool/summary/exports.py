@@ -12,9 +12,11 @@ from ..consolidate import (
     PROBLEMS_COLUMNS,
     RATINGS_COLUMNS,
     RETURNS_COLUMNS,
+    SCORES_COLUMNS,
     Consolidation,
     compared,
     has_team,
+    scores,
 )
 from ..files import write_csv
 from ..staging import Staging
@@ -24,6 +26,7 @@ RATINGS_PARQUET = "ratings.parquet"
 RETURNS_CSV = "returns.csv"
 PROBLEMS_CSV = "problems.csv"
 AGREEMENT_CSV = "agreement.csv"
+SCORES_CSV = "scores.csv"
 
 
 def ratings_rows(run: Consolidation, texts: bool = True) -> Iterator[list]:
@@ -92,6 +95,9 @@ def write_exports(run: Consolidation, staging: Staging) -> None:
     write_csv(staging.path(PROBLEMS_CSV), PROBLEMS_COLUMNS, problems_rows(run))
     if any_team(run):  # else no file, and the staging removes an earlier run's
         write_csv(staging.path(AGREEMENT_CSV), AGREEMENT_COLUMNS, agreement_rows(run))
+    if run.rubric.has_points:  # likewise
+        write_csv(staging.path(SCORES_CSV), SCORES_COLUMNS,
+                  (score.values() for score in scores(run)))
     if parquet_available():
         write_parquet(staging.path(RATINGS_PARQUET), ratings_rows(run))
 

@@ -37,6 +37,7 @@ from ..consolidate import (
 from ..files import display_name
 from ..problems import ERROR
 from ..writer.formats import ACCENT, INK
+from . import scores as score_figures
 from .exports import ratings_rows
 from .workbook import proficient_level
 
@@ -522,9 +523,50 @@ def agreement(facts: Facts) -> str:
 
 
 def scores(facts: Facts) -> str:
-    return _absent("scores", "Scores and tiers",
-                   "This rubric gives no points to its levels, so there are no scores or "
-                   "tiers.")
+    run = facts.run
+    rubric = facts.rubric
+    if not rubric.has_points:
+        return _absent("scores", "Scores and tiers",
+                       "This rubric gives no points to its levels, so there are no scores or "
+                       "tiers.")
+    found = score_figures.ranked(run)
+    if not found:
+        return _absent("scores", "Scores and tiers", "No accepted return yet: no school has "
+                       "a score.")
+    tiers = score_figures.tier_names(run)
+    per_tier = {tier: [s for s in found if (s.tier or score_figures.NO_TIER) == tier]
+                for tier in tiers}
+    thresholds = ", ".join(f"{esc(t.name)} from {t.min_points}" for t in rubric.tiers)
+    body = [f"<p>A full return scores up to {rubric.max_points} points"
+            + (f"; tiers: {thresholds}" if thresholds else "") + ". An unrated indicator "
+            "scores 0.</p>\n", _tier_table(per_tier), _network_table(found, tiers)]
+    for tier, schools in per_tier.items():
+        if not schools:
+            continue
+        shown = ", ".join(f"{esc(s.school_name)} ({s.points})" for s in schools[:CHASE_SHOWN])
+        rest = (f" and {len(schools) - CHASE_SHOWN} more (scores.csv has every school)"
+                if len(schools) > CHASE_SHOWN else "")
+        body.append(f"<h3>{esc(tier)}: {len(schools)} school(s)</h3>\n<p>{shown}{rest}</p>\n")
+    return _section("scores", "Scores and tiers", "".join(body))
+
+
+def _tier_table(per_tier: dict[str, list]) -> str:
+    rows = "".join(f'<tr><th scope="row">{esc(tier)}</th><td class="num">{len(schools)}</td>'
+                   "</tr>\n" for tier, schools in per_tier.items())
+    return ('<table class="narrow"><caption>Schools per tier</caption>\n<thead><tr>'
+            '<th scope="col">Tier</th><th scope="col">Schools</th></tr></thead>\n'
+            f"<tbody>\n{rows}</tbody></table>\n")
+
+
+def _network_table(found: list, tiers: list[str]) -> str:
+    counts = score_figures.by_network(found)
+    head = ('<th scope="col">Network</th>'
+            + "".join(f'<th scope="col">{esc(t)}</th>' for t in tiers))
+    rows = "".join(f'<tr><th scope="row">{esc(network)}</th>'
+                   + "".join(f'<td class="num">{counter[t]}</td>' for t in tiers) + "</tr>\n"
+                   for network, counter in counts.items())
+    return (f"<table><caption>Tiers by network</caption>\n<thead><tr>{head}</tr></thead>\n"
+            f"<tbody>\n{rows}</tbody></table>\n")
 
 
 SECTIONS: tuple[Callable[[Facts], str], ...] = (

@@ -34,6 +34,7 @@ from ..writer.formats import ACCENT, level_colors
 from ..xlsx import BOOK_OPTIONS as TEXT_ONLY
 from ..xlsx import SafeWorkbook
 from .exports import any_team, problems_rows, ratings_rows, returns_rows
+from .scores import write_scores
 from .stream import StreamedRows
 from .trends import write_trends
 
@@ -85,6 +86,7 @@ def write_summary_workbook(run: Consolidation, path: Path, inputs: list[str]) ->
     _domains(book, styles, stream, run, rows)
     write_trends(book, styles, run, _title)
     _agreement(book, styles, stream, run)
+    write_scores(book, styles, run, _title)
     _priorities(book, styles, stream, run, full_rows)
     _evidence(book, styles, stream, run, full_rows)
     _listing(book, styles, stream, "Returns", RETURNS_COLUMNS, len(run.rows),
