@@ -16,6 +16,8 @@ import pytest
 
 from browser import BrowserError, chromium, open_page, png_pixel, png_size, skip_without_chromium
 
+pytestmark = pytest.mark.browser
+
 HEAD = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title></head>'
 
 

@@ -23,6 +23,8 @@ from workbook_tool import pdf as pdf_module
 from workbook_tool.pdf import PdfError, find_engine, html_to_pdf
 from workbook_tool.problems import NothingDone
 
+pytestmark = pytest.mark.browser
+
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Board report</title>
 <style>

@@ -84,6 +84,7 @@ def _poppler_missing() -> str:
     return f"poppler-utils missing ({', '.join(tools)})" if tools else ""
 
 
+@pytest.mark.browser
 def test_pdf_starts_each_section_on_a_new_landscape_page(tmp_path):
     if why := _poppler_missing():
         pytest.skip(why)
