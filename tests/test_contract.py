@@ -26,6 +26,7 @@ from workbook_tool.summary import (
     REPORT_HTML,
     REPORT_PDF,
     RETURNS_CSV,
+    SCORES_CSV,
     SUMMARY_XLSX,
 )
 from workbook_tool.summary.exports import RATINGS_PARQUET
@@ -133,6 +134,8 @@ def test_the_stable_codes_are_still_there():
     (consolidate.RETURNS_COLUMNS, RETURNS),
     (consolidate.PROBLEMS_COLUMNS, PROBLEMS),
     (MANIFEST_COLUMNS, MANIFEST_FIELDS),
+    (consolidate.SCORES_COLUMNS, ("school_id", "school_name", "network", "cycle", "points",
+                                  "max_points", "rated", "total", "tier")),
 ])
 def test_columns_are_fixed_and_documented_in_order(columns, fixed):
     assert columns == fixed
@@ -146,10 +149,10 @@ def test_statuses_are_fixed_and_documented_in_order():
 
 def test_output_file_names():
     names = (SUMMARY_XLSX, RATINGS_CSV, RATINGS_PARQUET, RETURNS_CSV, PROBLEMS_CSV, MANIFEST,
-             REPORT_HTML, REPORT_PDF)
+             REPORT_HTML, REPORT_PDF, SCORES_CSV)
     assert names == ("district_summary.xlsx", "ratings.csv", "ratings.parquet",
                      "returns.csv", "problems.csv", "manifest.csv", "district_report.html",
-                     "district_report.pdf")
+                     "district_report.pdf", "scores.csv")
     for name in names:
         assert f"`{name}`" in DOC, name
 
