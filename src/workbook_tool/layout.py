@@ -56,6 +56,22 @@ PROPERTY_KEYS = (
 
 # Workbook-scope names for the school fields on the start sheet.
 SCHOOL_NAMES = ("school_id", "school_name", "cycle")
+# The Summary's points cells, only in a workbook of a rubric with points: the total (a live
+# formula), the maximum (a number) and the tier (a live formula; only when there are tiers).
+# Workbook-scope names, each with its label in the cell to its left.
+POINTS_TOTAL = "points_total"
+POINTS_MAX = "points_max"
+TIER = "tier"
+POINTS_LABELS = {POINTS_TOTAL: "Total points", POINTS_MAX: "Maximum", TIER: "Tier"}
+
+
+def points_names(rubric: Rubric) -> tuple[str, ...]:
+    """The Summary's points names a workbook of `rubric` has, top to bottom."""
+    if not rubric.has_points:
+        return ()
+    return (POINTS_TOTAL, POINTS_MAX, *((TIER,) if rubric.tiers else ()))
+
+
 # Who filled the workbook in: a cell on the start sheet (format 2 and later).
 COMPLETED_BY = "completed_by"
 COMPLETED_BY_LABEL = "Completed by"

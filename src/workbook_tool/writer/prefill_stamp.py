@@ -52,7 +52,7 @@ from .stamp import (
     school_values,
 )
 from .start import subtitle_row_height
-from .summary import FIRST_ROW, cached_values
+from .summary import FIRST_ROW, cached_values, points_cells
 
 __all__ = ["PrefillStamper"]
 
@@ -80,8 +80,8 @@ def _token(index: int, kind: str) -> str:
 # -- a member as fixed chunks and slots ----------------------------------------------------
 
 # Slot keys: ("s", cell prefix, answer string number), ("str", cell prefix, formula,
-# indicator index, kind), ("ht", indicator index), ("sum", row, col), ("chart", series,
-# point), ("progress",).
+# indicator index, kind), ("ht", indicator index), ("sum", row, col), ("tier", cell prefix,
+# formula, row, col), ("chart", series, point), ("progress",).
 Slot = tuple
 
 
@@ -222,6 +222,8 @@ class PrefillStamper:
                 return _height(heights[slot[1]])
             if kind == "sum":
                 return str(cached[slot[1], slot[2]]).encode("ascii")
+            if kind == "tier":
+                return _tier_cell(slot[1], slot[2], str(cached[slot[3], slot[4]]))
             if kind == "chart":
                 return str(cached[FIRST_ROW + slot[2], 3 + slot[1]]).encode("ascii")
             if kind == "progress":
@@ -383,9 +385,11 @@ class PrefillStamper:
                     raise StampError(f"no height on row {row}")
                 spans.append((m.start(1), m.end(1), ("ht", i)))
         if name == sheets.get(layout.SUMMARY_SHEET):
+            tier = self._tier_span(data)
+            spans.extend(tier)
             for m in _FORMULA_VALUE.finditer(data):
                 row, col = layout.split_cell(m.group(1).decode("ascii"))
-                if row >= FIRST_ROW:
+                if row >= FIRST_ROW and not any(s[2][3:] == (row, col) for s in tier):
                     spans.append((m.start(2), m.end(2), ("sum", row, col)))
         if name == sheets.get(layout.START_SHEET):
             progress = f"<v>0 of {len(self.indicators)} indicators rated</v>".encode("ascii")
@@ -399,6 +403,21 @@ class PrefillStamper:
                     start = cache.start() + m.start(1)
                     spans.append((start, start + len(m.group(1)), ("chart", series, point)))
         return spans
+
+    def _tier_span(self, data: bytes) -> list:
+        """The tier cell's span (none without tiers): the whole cell, because a tier name
+        makes it a string cell (t="str") and "" below every tier does not."""
+        cells = points_cells(self.rubric, len(self.rubric.select(self.domain_ids)))
+        if layout.TIER not in cells:
+            return []
+        row, col = cells[layout.TIER]
+        ref = layout.cell_ref(row, col).encode("ascii")
+        found = list(re.finditer(rb'(<c r="%s"(?: s="[0-9]+")?)(?: t="str")?>(<f>[^<]*</f>)'
+                                 rb"<v>[^<]*</v></c>" % ref, data))
+        if len(found) != 1:
+            raise StampError("no tier cell")
+        m = found[0]
+        return [(m.start(), m.end(), ("tier", m.group(1), m.group(2), row, col))]
 
     @staticmethod
     def _check(name: str, data: bytes, spans: list, fragments: list[bytes]) -> None:
@@ -414,6 +433,14 @@ class PrefillStamper:
                 text = text.replace(fragment, b"")
         if MARK.encode("ascii") in text:
             raise StampError(f"an unknown placeholder in {name}")
+
+
+def _tier_cell(prefix: bytes, formula: bytes, tier: str) -> bytes:
+    """The tier cell as xlsxwriter writes a formula whose cached value is `tier`."""
+    if tier.startswith("#"):  # an error code's name would be written as an error (t="e")
+        raise StampError("a tier named like an error value")
+    kind = b' t="str"' if tier else b""
+    return prefix + kind + b">" + formula + b"<v>" + _xml_data(tier).encode("utf-8") + b"</v></c>"
 
 
 def _height(points: float) -> bytes:

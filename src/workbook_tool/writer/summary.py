@@ -45,7 +45,9 @@ def write_summary_sheet(book: Workbook, fmt: Formats, rubric: Rubric, sheets: li
         row += 1
     total_row = row
     _total_row(sheet, fmt, n, FIRST_ROW, total_row, cached)
-    _chart(book, sheet, rubric, FIRST_ROW, total_row - 1)
+    cells = points_cells(rubric, len(sheets))
+    _points(book, sheet, fmt, rubric, cells, total_row, cached)
+    _chart(book, sheet, rubric, FIRST_ROW, total_row - 1, len(cells) + 1 if cells else 0)
     sheet.freeze_panes(FIRST_ROW, 1)
     finish_sheet(sheet, header_text, password, landscape=True)
     ref = f"{layout.quote_sheet(layout.SUMMARY_SHEET)}!{layout.cell_ref(total_row, 2, True)}"
@@ -58,9 +60,10 @@ def _level(answers: dict[str, Answer], indicator_id: str) -> int | None:
 
 
 def cached_values(rubric: Rubric, domains: list[Domain],
-                  answers: dict[str, Answer]) -> dict[tuple[int, int], int | float]:
+                  answers: dict[str, Answer]) -> dict[tuple[int, int], int | float | str]:
     """(row, col) -> cached value of every formula cell of the sheet (the stamper uses it
-    too): per domain row and the total row, Rated, one count per level and % rated."""
+    too): per domain row and the total row, Rated, one count per level and % rated; with
+    points, the total points and the tier (a name, "" below every tier)."""
     n = len(rubric.levels)
     cached: dict[tuple[int, int], int | float] = {}
     rows = [[_level(answers, ind.id) for ind in d.indicators] for d in domains]
@@ -72,7 +75,20 @@ def cached_values(rubric: Rubric, domains: list[Domain],
             cached[row, 2 + k] = sum(1 for lv in levels if lv == k)
         cached[row, 3 + n] = rated / len(levels) if levels else 0
     cached[FIRST_ROW + len(domains), 1] = len(everything)
+    cells = points_cells(rubric, len(domains))
+    if cells:
+        total = sum(rubric.points_of(lv) for lv in everything)
+        cached[cells[layout.POINTS_TOTAL]] = total
+        if layout.TIER in cells:
+            cached[cells[layout.TIER]] = rubric.tier_of(total)
     return cached
+
+
+def points_cells(rubric: Rubric, domain_count: int) -> dict[str, tuple[int, int]]:
+    """name -> (row, col) of the points cells (none without points): in column B, below
+    the All domains row after a blank row, labels in column A."""
+    first = FIRST_ROW + domain_count + 2
+    return {name: (first + i, 1) for i, name in enumerate(layout.points_names(rubric))}
 
 
 def _domain_row(sheet, fmt, rubric: Rubric, ds: DomainSheet, row: int, cached) -> None:
@@ -101,7 +117,43 @@ def _total_row(sheet, fmt, n: int, first: int, total_row: int, cached) -> None:
                         cached[total_row, 3 + n])
 
 
-def _chart(book: Workbook, sheet, rubric: Rubric, first: int, last: int) -> None:
+def _points(book: Workbook, sheet, fmt, rubric: Rubric, cells: dict[str, tuple[int, int]],
+            total_row: int, cached) -> None:
+    """The points cells: total and tier as live formulas over the All domains row's
+    counts (so a rating scores what the Summary counts it as: the level whose label it
+    is, in any case; anything else, or nothing, scores 0), the maximum as a number."""
+    if not cells:
+        return
+    for name, (row, col) in cells.items():
+        sheet.write_string(row, col - 1, layout.POINTS_LABELS[name], fmt.cell_bold)
+        ref = f"{layout.quote_sheet(layout.SUMMARY_SHEET)}!{layout.cell_ref(row, col, True)}"
+        book.define_name(name, f"={ref}")
+    row, col = cells[layout.POINTS_TOTAL]
+    terms = [f"{lv.points}*{layout.cell_ref(total_row, 3 + i)}"
+             for i, lv in enumerate(rubric.levels)]
+    sheet.write_formula(row, col, "=" + "+".join(terms), fmt.cell_center, cached[row, col])
+    sheet.write_number(*cells[layout.POINTS_MAX], rubric.max_points, fmt.cell_center)
+    if layout.TIER in cells:
+        total = layout.cell_ref(row, col)
+        tier_row, tier_col = cells[layout.TIER]
+        sheet.write_formula(tier_row, tier_col, tier_formula(rubric, total), fmt.cell_center,
+                            cached[tier_row, tier_col])
+
+
+def tier_formula(rubric: Rubric, total: str) -> str:
+    """`=IF(B12>=20,"Gold",IF(B12>=12,"Silver",IF(B12>=6,"Bronze","")))`: the highest
+    tier whose min_points `total` reaches, "" below all (a later tier wins a tie, as in
+    Rubric.tier_of)."""
+    formula = '""'
+    for tier in rubric.tiers:
+        name = tier.name.replace('"', '""')
+        formula = f'IF({total}>={tier.min_points},"{name}",{formula})'
+    return "=" + formula
+
+
+def _chart(book: Workbook, sheet, rubric: Rubric, first: int, last: int,
+           below: int = 0) -> None:
+    """The chart, `below` more rows down (the points cells' rows)."""
     chart = book.add_chart({"type": "bar", "subtype": "stacked"})
     name = layout.quote_sheet(layout.SUMMARY_SHEET)
     colors = level_colors(len(rubric.levels))
@@ -120,4 +172,4 @@ def _chart(book: Workbook, sheet, rubric: Rubric, first: int, last: int) -> None
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 760, "height": 60 * (last - first + 1) + 140})
-    sheet.insert_chart(last + 4, 0, chart)
+    sheet.insert_chart(last + 4 + below, 0, chart)
