@@ -148,10 +148,12 @@ def rubric_check(rubric_file: str | None) -> None:
         click.echo(f"{exc.path}: {len(exc.problems)} problem(s)", err=True)
         sys.exit(EXIT_PROBLEMS)
     levels = len(loaded.levels)
+    points = f", at most {loaded.max_points} points" if loaded.has_points else ""
+    tiers = f", {len(loaded.tiers)} tiers" if loaded.tiers else ""
     click.echo(
         f"{Path(loaded.path).name}: ok: {loaded.title} {loaded.version}, "
-        f"{len(loaded.domains)} domains, {len(loaded.indicators)} indicators, {levels} levels "
-        f"(fingerprint {loaded.fingerprint[:12]})"
+        f"{len(loaded.domains)} domains, {len(loaded.indicators)} indicators, {levels} levels"
+        f"{points}{tiers} (fingerprint {loaded.fingerprint[:12]})"
     )
 
 
@@ -173,8 +175,13 @@ def rubric_show(rubric_path: str | None, as_json: bool) -> None:
         return
     click.echo(f"{loaded.title} ({loaded.id} {loaded.version})")
     click.echo("Levels: " + ", ".join(f"{lv.level} {lv.label}" for lv in loaded.levels))
+    if loaded.has_points:
+        click.echo("Points: " + ", ".join(f"{lv.label} {lv.points}" for lv in loaded.levels)
+                   + f" (a return scores at most {loaded.max_points})")
+    if loaded.tiers:
+        click.echo("Tiers: " + ", ".join(f"{t.name} from {t.min_points}" for t in loaded.tiers))
     for domain in loaded.domains:
-        click.echo(f"\nD{domain.id} {domain.title}")
+        click.echo(f"\n{domain.label} {domain.title}")
         for section in domain.sections:
             click.echo(f"  {section.title}")
             for ind in section.indicators:

@@ -23,7 +23,9 @@ MAX_LABEL_LENGTH = 40
 MAX_SHORT_TITLE = 24
 BULLET = "• "
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_DOMAIN_ID_RE = re.compile(r"^[0-9]+$")
+# Digits, optionally after up to four capital letters: "1" (the District Framework) or
+# "CC1" (the Classroom Framework). Capitals only, because `--domains` is matched in capitals.
+_DOMAIN_ID_RE = re.compile(r"^[A-Z]{0,4}[0-9]+$")
 
 
 class RubricError(Exception):
@@ -99,6 +101,12 @@ class Domain:
     @property
     def indicators(self) -> tuple[Indicator, ...]:
         return tuple(ind for section in self.sections for ind in section.indicators)
+
+    @property
+    def label(self) -> str:
+        """How the domain is named in short: "D1" for a number, the id itself when it
+        starts with letters ("CC1", not "DCC1")."""
+        return f"D{self.id}" if self.id.isdigit() else self.id
 
 
 @dataclass(frozen=True)
@@ -199,18 +207,29 @@ class Rubric:
         return tuple(d for d in self.domains if d.id in set(domain_ids))
 
     def to_json(self) -> dict[str, Any]:
-        """The shape `rubric show --json` prints (fixed by the interface spec)."""
+        """The shape `rubric show --json` prints (fixed by the interface spec).
+
+        A level has `points` only in a rubric with points, so a rubric without them prints
+        what it always printed (`jq '.levels[].points'` gives null either way); `tiers` is
+        always there, empty without tiers.
+        """
         return {
             "id": self.id,
             "version": self.version,
             "title": self.title,
             "fingerprint": self.fingerprint,
-            "levels": [
-                {"level": lv.level, "label": lv.label, "definition": lv.definition}
-                for lv in self.levels
-            ],
+            "levels": [_level_json(lv) for lv in self.levels],
+            "tiers": [{"name": t.name, "min_points": t.min_points} for t in self.tiers],
             "domains": [_domain_json(domain) for domain in self.domains],
         }
+
+
+def _level_json(level: Level) -> dict[str, Any]:
+    shown: dict[str, Any] = {"level": level.level, "label": level.label,
+                             "definition": level.definition}
+    if level.points is not None:
+        shown["points"] = level.points
+    return shown
 
 
 def _domain_json(domain: Domain) -> dict[str, Any]:
@@ -402,6 +421,8 @@ class _Builder:
             self.fail("id", f"'{rubric_id}' must be lowercase letters, digits and dashes")
         levels = self.levels(self.items(data, "levels", ""))
         domains = self.domains(self.items(data, "domains", ""), levels)
+        tiers = self.tiers(self.items(data, "tiers", "", required=False))
+        self.check_tiers(data, levels, domains, tiers)
         return Rubric(
             id=rubric_id,
             version=self.text(data, "version", ""),
@@ -415,7 +436,7 @@ class _Builder:
             glossary=self.glossary(self.items(data, "glossary", "", required=False)),
             references=self.texts(data, "references", ""),
             notes=self.texts(data, "notes", ""),
-            tiers=self.tiers(self.items(data, "tiers", "", required=False)),
+            tiers=tiers,
         )
 
     def levels(self, raw: list) -> tuple[Level, ...]:
@@ -435,7 +456,26 @@ class _Builder:
                 self.check_label(label, _join(place, "label"), seen)
             out.append(Level(i + 1, label, self.text(item, "definition", place, required=False),
                              self.whole(item, "points", place)))
+        self.check_points([item for item in raw if isinstance(item, dict)], out)
         return tuple(out)
+
+    def check_points(self, raw: list[dict], levels: list[Level]) -> None:
+        """Points on every level or on none, each level scoring more than the one below."""
+        without = [f"levels[{i}]" for i, item in enumerate(raw) if "points" not in item]
+        if len(without) == len(raw):
+            return
+        if without:
+            self.fail("levels", f"points are given on some levels only: {', '.join(without)} "
+                                f"{'has' if len(without) == 1 else 'have'} none (give points "
+                                "on every level or on none)")
+        # Strictly ascending: a better rating must raise the total, or moving up a level
+        # would not show in the score or the tier.
+        for i in range(1, len(levels)):
+            below, this = levels[i - 1].points, levels[i].points
+            if below is not None and this is not None and this <= below:
+                self.fail(f"levels[{i}].points", f"{this} is not more than levels[{i - 1}]"
+                                                 f".points ({below}): a higher level must "
+                                                 "score more points")
 
     def whole(self, data: dict, key: str, place: str) -> int | None:
         """An optional whole number >= 0 (points, thresholds); None when absent."""
@@ -450,15 +490,45 @@ class _Builder:
 
     def tiers(self, raw: list) -> tuple[Tier, ...]:
         out: list[Tier] = []
+        names: set[str] = set()
         for i, item in enumerate(raw):
             place = f"tiers[{i}]"
             if not self.mapping(item, place, {"name", "min_points"}, set()):
                 continue
             name = self.text(item, "name", place)
+            if name.casefold() in names:
+                self.fail(_join(place, "name"), f"'{name}' is used by two tiers")
+            names.add(name.casefold())
             threshold = self.whole(item, "min_points", place)
+            if out and threshold is not None and threshold <= out[-1].min_points:
+                self.fail(_join(place, "min_points"),
+                          f"{threshold} is not more than tiers[{len(out) - 1}].min_points "
+                          f"({out[-1].min_points}): list tiers from the lowest to the highest")
             if name and threshold is not None:
                 out.append(Tier(name, threshold))
         return tuple(out)
+
+    def check_tiers(self, data: dict, levels, domains, tiers: tuple[Tier, ...]) -> None:
+        """Tiers need points, at least one tier, and thresholds a return can reach."""
+        if "tiers" not in data:
+            return
+        if not data["tiers"]:  # `tiers:` or `tiers: []`: most likely a half-written file
+            self.fail("tiers", "is empty (leave the key out for a rubric without tiers)")
+            return
+        if not isinstance(data["tiers"], list):
+            return  # reported by items()
+        if not any(lv.points is not None for lv in levels):
+            self.fail("tiers", "a rubric with tiers needs points on every level")
+            return
+        if not levels or any(lv.points is None for lv in levels):
+            return  # the levels' own problems are reported; no maximum to compare with
+        count = sum(len(d.indicators) for d in domains)
+        most = max(lv.points for lv in levels) * count
+        for i, item in enumerate(data["tiers"]):
+            threshold = item.get("min_points") if isinstance(item, dict) else None
+            if isinstance(threshold, int) and not isinstance(threshold, bool) and threshold > most:
+                self.fail(f"tiers[{i}].min_points", f"{threshold} is more than the {most} points "
+                                                    "a return can score")
 
     def check_label(self, label: str, place: str, seen: set[str]) -> None:
         if label.casefold() in seen:
@@ -483,7 +553,8 @@ class _Builder:
                 continue
             domain_id = self.text(item, "id", place)
             if domain_id and not _DOMAIN_ID_RE.match(domain_id):
-                self.fail(_join(place, "id"), f"'{domain_id}' must be digits")
+                self.fail(_join(place, "id"), f"'{domain_id}' must be digits, optionally after "
+                                              "up to 4 capital letters (1, 12, CC1)")
             elif domain_id in domain_ids:
                 self.fail(_join(place, "id"), f"duplicate domain id '{domain_id}'")
             domain_ids.add(domain_id)
