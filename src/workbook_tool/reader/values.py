@@ -90,7 +90,8 @@ def scan(xml: bytes) -> tuple[int, set[Cell] | None]:
     if not _tags_plain(xml):
         return _walked_bound(xml), None
     cells = _CELL_SCAN.findall(xml)
-    columns = {letters: column_number(letters) for letters, _, _, _ in cells}
+    # A sheet has a few distinct column letters and thousands of cells: each converted once.
+    columns = {letters: column_number(letters) for letters in {c[0] for c in cells}}
     max_row = max(map(int, {digits for _, digits, _, _ in cells}), default=0)
     bound = max_row * max(columns.values(), default=0)
     formulas = [(int(digits) - 1, columns[letters] - 1)
