@@ -156,6 +156,14 @@ def test_generate_caches_each_prefilled_schools_own_points(tmp_path, rubric):
     }
 
 
+def test_a_workbook_of_selected_domains_has_their_maximum(rubric):
+    # D1 only: 1.1-1.3, at most 3 x 5 points (as scores.csv counts a return's maximum).
+    data = build_workbook(rubric, SCHOOL, "c", domain_ids=["1"], answers=answers(3, 3, 2))
+    assert book(data).defined_names["points_total"].attr_text == "'Summary'!$B$7"
+    sheet = book(data, data_only=True)["Summary"]
+    assert [sheet[f"B{r}"].value for r in (7, 8, 9)] == [12, 15, "Silver"]
+
+
 def test_a_team_workbook_has_the_points_too(rubric):
     data = build_workbook(rubric, SCHOOL, Issue("2026-27", raters=3),
                           answers=answers(3, 2, 2, 2))

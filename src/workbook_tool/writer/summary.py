@@ -46,7 +46,8 @@ def write_summary_sheet(book: Workbook, fmt: Formats, rubric: Rubric, sheets: li
     total_row = row
     _total_row(sheet, fmt, n, FIRST_ROW, total_row, cached)
     cells = points_cells(rubric, len(sheets))
-    _points(book, sheet, fmt, rubric, cells, total_row, cached)
+    count = sum(len(ds.domain.indicators) for ds in sheets)
+    _points(book, sheet, fmt, rubric, cells, total_row, cached, count)
     _chart(book, sheet, rubric, FIRST_ROW, total_row - 1, len(cells) + 1 if cells else 0)
     sheet.freeze_panes(FIRST_ROW, 1)
     finish_sheet(sheet, header_text, password, landscape=True)
@@ -118,10 +119,12 @@ def _total_row(sheet, fmt, n: int, first: int, total_row: int, cached) -> None:
 
 
 def _points(book: Workbook, sheet, fmt, rubric: Rubric, cells: dict[str, tuple[int, int]],
-            total_row: int, cached) -> None:
+            total_row: int, cached, count: int) -> None:
     """The points cells: total and tier as live formulas over the All domains row's
     counts (so a rating scores what the Summary counts it as: the level whose label it
-    is, in any case; anything else, or nothing, scores 0), the maximum as a number."""
+    is, in any case; anything else, or nothing, scores 0), the maximum as a number: the
+    top level's points times the `count` indicators of the workbook (as in scores.csv;
+    rubric.max_points unless domains were selected)."""
     if not cells:
         return
     for name, (row, col) in cells.items():
@@ -132,7 +135,8 @@ def _points(book: Workbook, sheet, fmt, rubric: Rubric, cells: dict[str, tuple[i
     terms = [f"{lv.points}*{layout.cell_ref(total_row, 3 + i)}"
              for i, lv in enumerate(rubric.levels)]
     sheet.write_formula(row, col, "=" + "+".join(terms), fmt.cell_center, cached[row, col])
-    sheet.write_number(*cells[layout.POINTS_MAX], rubric.max_points, fmt.cell_center)
+    top = max(lv.points or 0 for lv in rubric.levels)
+    sheet.write_number(*cells[layout.POINTS_MAX], top * count, fmt.cell_center)
     if layout.TIER in cells:
         total = layout.cell_ref(row, col)
         tier_row, tier_col = cells[layout.TIER]
