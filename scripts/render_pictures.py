@@ -12,12 +12,19 @@ font (Calibri's metric twin) for faithful line breaks; no Python imaging library
 `render_page()` works on any xlsx, so the district summary picture can be added later with
 one call, e.g. render_page(out / "district_summary.xlsx", images / "district-summary.png",
 find="Overview").
+
+The board report's two pictures come from the demo's district_report.html and Chromium (the
+engine of `consolidate --pdf`): report-html.png, the top of the page as a browser shows it
+(REPORT_WINDOW), and report-pdf.png, the PDF's page with the spread of levels, drawn by
+pdftoppm. Without Chromium those two are left out with a warning; the others are still made.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -25,11 +32,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from workbook_tool import layout
+from workbook_tool import layout, pdf
 from workbook_tool.demo import TEAM_SCHOOL, run_demo
 from workbook_tool.reader.model import Answer
 from workbook_tool.roster import School
 from workbook_tool.rubric import load_rubric
+from workbook_tool.summary import report
 from workbook_tool.writer import Issue, build_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +47,9 @@ TIMEOUT = 120  # s for one LibreOffice conversion
 PROBE_DPI = 36  # resolution of the quick render that finds the printed area
 BAND = 0.5  # in: page header and footer bands left out of the crop
 PAD = 0.08  # in: white space kept around the printed area
+REPORT_WINDOW = (1200, 900)  # CSS px of the board report's screenshot: its top screen
+REPORT_PAGE = "The spread of levels"  # the PDF page shown: the board's first chart
+REPORT_WIDTH = 1200  # px of the PDF page's picture: small enough for the README
 
 SCHOOL = School("101", "Lincoln High School", "North", "Ana Ruiz", "ana@example.org")
 ISSUE = Issue("2026-27", due="Friday, March 15, 2027", return_to="pathways@district.example.org")
@@ -189,6 +200,42 @@ def check_font() -> None:
               file=sys.stderr)
 
 
+def demo_report(workdir: Path) -> Path:
+    """The demo's report, run again under a relative folder name: the report prints the
+    returns folder and file paths as given, so the picture shows "district/returns/..."
+    rather than a random temporary folder."""
+    with contextlib.chdir(workdir):
+        run_demo(Path("district"), quiet=True)
+    return workdir / "district" / "summary" / report.REPORT_HTML
+
+
+def report_screenshot(html: Path, out: Path, workdir: Path) -> Path:
+    """The top of the report as Chromium shows it in a REPORT_WINDOW window."""
+    engine = pdf.find_engine()
+    flags = ["--headless", f"--user-data-dir={workdir / 'chromium_profile'}", "--no-first-run",
+             "--no-default-browser-check", "--disable-extensions", "--disable-gpu",
+             "--disable-background-networking", "--hide-scrollbars",
+             f"--window-size={REPORT_WINDOW[0]},{REPORT_WINDOW[1]}", f"--screenshot={out}"]
+    if os.geteuid() == 0:  # Chromium refuses to start as root with its sandbox on
+        flags.insert(0, "--no-sandbox")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)  # only a picture this run wrote counts
+    subprocess.run([engine, *flags, html.resolve().as_uri()], check=True, timeout=TIMEOUT,
+                   capture_output=True, stdin=subprocess.DEVNULL)
+    if not out.is_file():
+        raise RuntimeError(f"Chromium wrote no screenshot of {html.name}")
+    return out
+
+
+def report_pdf_page(html: Path, out: Path, renderer: Renderer) -> Path:
+    """The page of the report's PDF (printed as --pdf prints it) that shows REPORT_PAGE."""
+    printed = renderer.workdir / "district_report.pdf"
+    pdf.html_to_pdf(html, printed)
+    page = renderer.find_page(printed, REPORT_PAGE)
+    # Uncropped: Chromium prints no header or footer, and the page's margins frame it.
+    return renderer.png(printed, page, out, width=REPORT_WIDTH, crop=False)
+
+
 def sample_workbook(path: Path) -> Path:
     rubric = load_rubric()
     answers = {a.indicator_id: a for a in ANSWERS}
@@ -234,6 +281,14 @@ def main(argv: list[str] | None = None) -> int:
         if (Path(tmp) / "demo" / "summary" / "agreement.csv").exists():
             print(render_page(summary, args.out / "agreement.png", find="Agreement",
                               width=args.width, renderer=renderer))
+        try:
+            pdf.find_engine()
+        except pdf.PdfError as exc:
+            print(f"render_pictures: no board report pictures: {exc}", file=sys.stderr)
+            return 0
+        html = demo_report(Path(tmp))
+        print(report_screenshot(html, args.out / "report-html.png", Path(tmp)))
+        print(report_pdf_page(html, args.out / "report-pdf.png", renderer))
     return 0
 
 
