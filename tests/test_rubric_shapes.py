@@ -29,7 +29,8 @@ ROSTER = ("school_id,school_name,network\n"
           "101,Lincoln High,North\n"
           "102,Oak Grove,South\n"
           "103,Harbor View,South\n"
-          "104,Never Returned,North\n")
+          "104,Never Returned,North\n"
+          "105,Pine Ridge,West\n")
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -138,7 +139,8 @@ def test_classroom_returns_are_accepted(classroom):
     rows = {r["school_id"]: r for r in _csv(classroom["out"] / "returns.csv")}
     assert {k: (r["status"], r["rated"], r["total"]) for k, r in rows.items()} == {
         "101": ("accepted", "12", "12"), "102": ("accepted_with_warnings", "2", "12"),
-        "103": ("accepted_with_warnings", "0", "12"), "104": ("missing", "", "")}
+        "103": ("accepted_with_warnings", "0", "12"), "104": ("missing", "", ""),
+        "105": ("missing", "", "")}
     problems = [(Path(r["file"]).name, r["sheet"], r["cell"], r["code"], r["message"])
                 for r in _csv(classroom["out"] / "problems.csv")]
     assert problems == [
@@ -192,10 +194,14 @@ def _ratings(*labels: str | None) -> dict[str, object]:
     return {f"rating_{i}": label for i, label in zip(ids, labels, strict=True) if label}
 
 
+# Points (Not Yet 0, Started 1, In Place 2, Model 3; maximum 18): 101 scores 18 (Gold),
+# 102 14 (Gold, exactly on its min_points), 103 6 of 3 rated (Bronze, exactly on its
+# min_points: a partial return), 105 5 (below every tier).
 CERT_VALUES = {
     "101": _ratings("Model", "Model", "Model", "Model", "Model", "Model"),
     "102": _ratings("Model", "Model", "In Place", "Model", "Not Yet", "Model"),
     "103": _ratings("In Place", "Model", None, "Started", None, None),
+    "105": _ratings("Started", "Started", "Not Yet", "Started", "Started", "Started"),
 }
 
 
@@ -211,7 +217,8 @@ def test_certification_returns_are_accepted(certification):
     rows = {r["school_id"]: r for r in _csv(certification["out"] / "returns.csv")}
     assert {k: (r["status"], r["rated"], r["total"]) for k, r in rows.items()} == {
         "101": ("accepted", "6", "6"), "102": ("accepted", "6", "6"),
-        "103": ("accepted_with_warnings", "3", "6"), "104": ("missing", "", "")}
+        "103": ("accepted_with_warnings", "3", "6"), "104": ("missing", "", ""),
+        "105": ("accepted", "6", "6")}
 
 
 def test_certification_ratings(certification):
@@ -220,11 +227,13 @@ def test_certification_ratings(certification):
     for r in rows:
         levels.setdefault(r["school_id"], []).append(r["level"])
     assert levels == {"101": ["4"] * 6, "102": ["4", "4", "3", "4", "1", "4"],
-                      "103": ["3", "4", "", "2", "", ""]}
+                      "103": ["3", "4", "", "2", "", ""],
+                      "105": ["2", "2", "1", "2", "2", "2"]}
 
 
 def test_certification_returns_pass_check(certification):
-    paths = [str(certification["returns"] / f"{school}.xlsx") for school in ("101", "102", "103")]
+    paths = [str(certification["returns"] / f"{school}.xlsx")
+             for school in ("101", "102", "103", "105")]
     result = _run("check", *paths, "--rubric", str(CERTIFICATION))
     assert result.exit_code == 0, result.output
 
@@ -264,3 +273,24 @@ def test_bad_domain_ids(tmp_path, domain_id, indicator_id, problem):
     result = _run("rubric", "check", str(_small_with_ids(tmp_path, domain_id, indicator_id)))
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == f"ids.yaml: {problem}"
+
+
+def test_classroom_team_workbook(classroom, tmp_path):
+    """Rater cells are named from the letter-prefixed ids too (rater_2_CC2_3)."""
+    ana = classroom["returns"] / "101.xlsx"
+    ben = tmp_path / "ben.xlsx"
+    ben.write_bytes(fill(ana.read_bytes(), {"rating_CC2_3": "Beginning", "completed_by": "Ben"}))
+    team = tmp_path / "team.xlsx"
+    result = _run("team", str(ana), str(ben), "--out", str(team), "--rubric", str(CLASSROOM))
+    assert result.exit_code == 0, result.output
+    assert "Discuss first (1 indicators two levels or more apart): CC2.3 (ratings 3;1)." in (
+        result.stdout)
+    book = open_book(team.read_bytes())
+    names = {name: book.defined_names[name].attr_text
+             for name in ("rater_1_CC1_1", "rater_2_CC2_3", "agreement_note_CC3_4")}
+    assert names == {"rater_1_CC1_1": "'Team ratings'!$C$7",
+                     "rater_2_CC2_3": "'Team ratings'!$D$14",
+                     "agreement_note_CC3_4": "'Team ratings'!$I$20"}
+    sheet = book["Team ratings"]
+    assert [sheet["A14"].value, sheet["B14"].value, sheet["D14"].value] == [
+        "CC2.3", "Preparation", "Beginning"]
