@@ -250,7 +250,7 @@ def _small_with_ids(tmp_path: Path, domain_id: str, indicator_id: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("domain_id", ["CC2", "ABCD12", "2"])
+@pytest.mark.parametrize("domain_id", ["CC2", "ABCD12", "2", "LD2", "Z9"])
 def test_domain_ids_with_up_to_four_capitals(tmp_path, domain_id):
     result = _run("rubric", "check", str(_small_with_ids(tmp_path, domain_id, f"{domain_id}.N")))
     assert result.exit_code == 0, result.output
@@ -258,15 +258,19 @@ def test_domain_ids_with_up_to_four_capitals(tmp_path, domain_id):
 
 @pytest.mark.parametrize("domain_id, indicator_id, problem", [
     ("cc2", "cc2.N", "domains[1].id: 'cc2' must be digits, optionally after up to 4 capital "
-                     "letters (1, 12, CC1)"),
+                     "letters not starting with D (1, 12, CC1)"),
     ("ABCDE2", "ABCDE2.N", "domains[1].id: 'ABCDE2' must be digits, optionally after up to 4 "
-                           "capital letters (1, 12, CC1)"),
+                           "capital letters not starting with D (1, 12, CC1)"),
     ("CC", "CC.N", "domains[1].id: 'CC' must be digits, optionally after up to 4 capital "
-                   "letters (1, 12, CC1)"),
+                   "letters not starting with D (1, 12, CC1)"),
     ("C-2", "C-2.N", "domains[1].id: 'C-2' must be digits, optionally after up to 4 capital "
-                     "letters (1, 12, CC1)"),
+                     "letters not starting with D (1, 12, CC1)"),
     ("2C", "2C.N", "domains[1].id: '2C' must be digits, optionally after up to 4 capital "
-                   "letters (1, 12, CC1)"),
+                   "letters not starting with D (1, 12, CC1)"),
+    ("D2", "D2.N", "domains[1].id: 'D2' must be digits, optionally after up to 4 capital "
+                   "letters not starting with D (1, 12, CC1)"),
+    ("DL2", "DL2.N", "domains[1].id: 'DL2' must be digits, optionally after up to 4 capital "
+                     "letters not starting with D (1, 12, CC1)"),
     ("CC2", "2.N", "domains[1].sections[0].indicators[0].id: '2.1' must be 'CC2.<number>'"),
 ])
 def test_bad_domain_ids(tmp_path, domain_id, indicator_id, problem):

@@ -24,8 +24,10 @@ MAX_SHORT_TITLE = 24
 BULLET = "• "
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # Digits, optionally after up to four capital letters: "1" (the District Framework) or
-# "CC1" (the Classroom Framework). Capitals only, because `--domains` is matched in capitals.
-_DOMAIN_ID_RE = re.compile(r"^[A-Z]{0,4}[0-9]+$")
+# "CC1" (the Classroom Framework). Capitals only, because `--domains` is matched in capitals;
+# never a leading D, because "D1" is how domain 1 is shown and typed (`--domains D1`): a
+# domain "D1" or "DL1" could not be told apart from, or chosen beside, domain "1" or "L1".
+_DOMAIN_ID_RE = re.compile(r"^(?:[A-CE-Z][A-Z]{0,3})?[0-9]+$")
 
 
 class RubricError(Exception):
@@ -554,7 +556,8 @@ class _Builder:
             domain_id = self.text(item, "id", place)
             if domain_id and not _DOMAIN_ID_RE.match(domain_id):
                 self.fail(_join(place, "id"), f"'{domain_id}' must be digits, optionally after "
-                                              "up to 4 capital letters (1, 12, CC1)")
+                                              "up to 4 capital letters not starting with D "
+                                              "(1, 12, CC1)")
             elif domain_id in domain_ids:
                 self.fail(_join(place, "id"), f"duplicate domain id '{domain_id}'")
             domain_ids.add(domain_id)
