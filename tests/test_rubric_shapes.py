@@ -112,19 +112,19 @@ def classroom(tmp_path_factory):
 
 def test_classroom_defined_names_point_at_their_rows(classroom):
     book = open_book(classroom["files"]["101"].read_bytes())
-    assert book.sheetnames == ["Start Here", "DCC1 Careers", "DCC2 College and Training",
-                               "DCC3 Work and Life Skills", "Summary", "Glossary",
+    assert book.sheetnames == ["Start Here", "CC1 Careers", "CC2 College and Training",
+                               "CC3 Work and Life Skills", "Summary", "Glossary",
                                "_workbook_tool"]
     names = {name: book.defined_names[name].attr_text
              for name in ("rating_CC1_1", "rating_CC2_3", "evidence_CC3_4", "priority_CC1_4")}
-    assert names == {"rating_CC1_1": "'DCC1 Careers'!$G$4",
-                     "rating_CC2_3": "'DCC2 College and Training'!$G$6",
-                     "evidence_CC3_4": "'DCC3 Work and Life Skills'!$H$7",
-                     "priority_CC1_4": "'DCC1 Careers'!$J$7"}
+    assert names == {"rating_CC1_1": "'CC1 Careers'!$G$4",
+                     "rating_CC2_3": "'CC2 College and Training'!$G$6",
+                     "evidence_CC3_4": "'CC3 Work and Life Skills'!$H$7",
+                     "priority_CC1_4": "'CC1 Careers'!$J$7"}
     # The row a name points at is its indicator's row: same id, same (repeated) title.
-    sheet = book["DCC2 College and Training"]
+    sheet = book["CC2 College and Training"]
     assert [sheet["A6"].value, sheet["B6"].value] == ["CC2.3", "Preparation"]
-    sheet = book["DCC3 Work and Life Skills"]
+    sheet = book["CC3 Work and Life Skills"]
     assert [sheet["A7"].value, sheet["B7"].value] == ["CC3.4", "Participation"]
 
 
@@ -144,9 +144,9 @@ def test_classroom_returns_are_accepted(classroom):
     problems = [(Path(r["file"]).name, r["sheet"], r["cell"], r["code"], r["message"])
                 for r in _csv(classroom["out"] / "problems.csv")]
     assert problems == [
-        ("102.xlsx", "DCC2 College and Training", "G6", "normalized-rating",
+        ("102.xlsx", "CC2 College and Training", "G6", "normalized-rating",
          'the rating of CC2.3 " strong " was read as 3 (Strong)'),
-        ("102.xlsx", "DCC3 Work and Life Skills", "G4", "normalized-rating",
+        ("102.xlsx", "CC3 Work and Life Skills", "G4", "normalized-rating",
          'the rating of CC3.1 "4" was read as 4 (Leading)'),
         ("102.xlsx", "", "", "unrated", "10 of 12 indicators are not rated: CC1.1, CC1.2, "
          "CC1.3, CC1.4, CC2.1, CC2.2, CC2.4, CC3.2, CC3.3, CC3.4"),
@@ -184,7 +184,7 @@ def test_classroom_domains_can_be_chosen_by_id(tmp_path):
     assert result.exit_code == 0, result.output
     made = sorted((tmp_path / "wb").glob("101_*.xlsx"))[0]
     assert open_book(made.read_bytes()).sheetnames[1:3] == [
-        "DCC2 College and Training", "DCC3 Work and Life Skills"]
+        "CC2 College and Training", "CC3 Work and Life Skills"]
 
 
 # -- the certification rubric -------------------------------------------------------------

@@ -137,7 +137,7 @@ def team_kinds(raters: int) -> tuple[str, ...]:
 
 
 def domain_sheet_name(domain: Domain) -> str:
-    name = _SHEET_FORBIDDEN.sub("-", f"D{domain.id} {domain.short_title}").strip("'")
+    name = _SHEET_FORBIDDEN.sub("-", f"{domain.label} {domain.short_title}").strip("'")
     return name[:31].rstrip()
 
 

@@ -247,7 +247,7 @@ def _chase_table(caption: str, headers: list[str], rows: list[list[str]]) -> str
 
 def spread(facts: Facts) -> str:
     rubric = facts.rubric
-    domains = [(f"D{d.id}", d.title, facts.by_domain[d.id]) for d in rubric.domains]
+    domains = [(d.label, d.title, facts.by_domain[d.id]) for d in rubric.domains]
     indicators = [(ind.id, ind.title, facts.by_indicator[ind.id])
                   for ind in rubric.indicators]
     if not facts.schools:

@@ -222,7 +222,7 @@ def _level_distribution(book, sheet, styles, run: Consolidation, rows: Rows,
     for domain in rubric.domains:
         row += 1
         counter = by_domain[domain.id]
-        sheet.write_string(row, 0, f"D{domain.id} {domain.title}", styles.text)
+        sheet.write_string(row, 0, f"{domain.label} {domain.title}", styles.text)
         for k in range(1, n + 1):
             sheet.write_number(row, k, counter[k], styles.number)
         sheet.write_number(row, n + 1, counter[""], styles.number)
@@ -315,7 +315,7 @@ def _indicators(book, styles, run: Consolidation, rows: Rows) -> None:
     row = 1
     for ind, counter, rated, share in stats:
         row += 1
-        sheet.write_string(row, 0, f"D{ind.domain_id}", styles.text)
+        sheet.write_string(row, 0, run.rubric.domain(ind.domain_id).label, styles.text)
         sheet.write_string(row, 1, ind.id, styles.text)
         sheet.write_string(row, 2, ind.title, styles.text)
         for k in range(1, n + 1):
@@ -353,7 +353,7 @@ def _domains(book, styles, stream: StreamedRows, run: Consolidation, rows: Rows)
     for r in rows():
         grouped[(r[COL["school_id"]], r[COL["school_name"]], r[COL["domain_id"]])].append(
             r[COL["level"]])
-    titles = {d.id: f"D{d.id} {d.short_title}" for d in run.rubric.domains}
+    titles = {d.id: f"{d.label} {d.short_title}" for d in run.rubric.domains}
 
     def domain_rows() -> Iterator[list]:
         for (school_id, name, domain_id), levels in grouped.items():

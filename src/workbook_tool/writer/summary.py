@@ -95,7 +95,7 @@ def points_cells(rubric: Rubric, domain_count: int) -> dict[str, tuple[int, int]
 def _domain_row(sheet, fmt, rubric: Rubric, ds: DomainSheet, row: int, cached) -> None:
     n = len(rubric.levels)
     indicators = ds.domain.indicators
-    sheet.write_string(row, 0, f"D{ds.domain.id} {ds.domain.title}", fmt.cell_bold)
+    sheet.write_string(row, 0, f"{ds.domain.label} {ds.domain.title}", fmt.cell_bold)
     sheet.write_number(row, 1, len(indicators), fmt.number)
     for i, level in enumerate(rubric.levels):
         label = level.label.replace('"', '""')

@@ -60,7 +60,7 @@ def write_team_sheet(book: Workbook, fmt: Formats, rubric: Rubric, sheets: list[
     row = layout.TEAM_FIRST_ROW
     bands, found = [], {}
     for ds in sheets:
-        sheet.merge_range(row, cols.id, row, cols.last, f"D{ds.domain.id} {ds.domain.title}",
+        sheet.merge_range(row, cols.id, row, cols.last, f"{ds.domain.label} {ds.domain.title}",
                           fmt.band)
         sheet.set_row(row, 20)
         row += 1
@@ -257,7 +257,7 @@ def _domain_view(sheet, fmt: Formats, cols: layout.TeamColumns, band: _Band,
     compared = layout.cell_ref(row, VIEW_COMPARED)
     flagged_ids = [ind.id for ind in band.domain.indicators if found[ind.id].flagged]
     terms = "&".join(_flagged_id(cols, r) for r in range(band.first, band.last + 1))
-    label = f"D{band.domain.id} {band.domain.title}"
+    label = f"{band.domain.label} {band.domain.title}"
     sheet.set_row(row, text_height(label, WIDTHS["id"] + WIDTHS["title"]))
     _view_row(sheet, fmt.cell_bold, fmt.cell, cols, row, {
         VIEW_LABEL: label,
