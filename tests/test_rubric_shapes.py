@@ -238,6 +238,15 @@ def test_certification_returns_pass_check(certification):
     assert result.exit_code == 0, result.output
 
 
+def test_certification_scores(certification):
+    rows = _csv(certification["out"] / "scores.csv")
+    assert [(r["school_id"], r["points"], r["max_points"], r["rated"], r["total"], r["tier"])
+            for r in rows] == [("101", "18", "18", "6", "6", "Gold"),
+                               ("102", "14", "18", "6", "6", "Gold"),
+                               ("103", "6", "18", "3", "6", "Bronze"),
+                               ("105", "5", "18", "6", "6", "")]
+
+
 # -- letter-prefixed domain ids in the loader ---------------------------------------------
 
 def _small_with_ids(tmp_path: Path, domain_id: str, indicator_id: str) -> Path:
