@@ -167,3 +167,13 @@ def test_show_mentions_points_and_tiers(tmp_path):
 def test_show_without_points_says_nothing_of_them(tmp_path):
     lines = show(tmp_path, points_yaml(points={}, tiers=())).splitlines()
     assert lines[2:4] == ["", "D1 Leadership and Vision"]
+
+
+def test_at_most_64_tiers(tmp_path):
+    # Points 0, 100, 200: a return can score 1,000; thresholds 1, 2, ... stay reachable.
+    many = tuple((f"T{k}", k) for k in range(1, 66))
+    result = check(tmp_path, points_yaml(points={1: 0, 2: 100, 3: 200}, tiers=many))
+    assert result.exit_code == 1
+    assert problems(result) == ["tiers: 65 given, a rubric has at most 64"]
+    fine = check(tmp_path, points_yaml(points={1: 0, 2: 100, 3: 200}, tiers=many[:64]))
+    assert fine.exit_code == 0, fine.output

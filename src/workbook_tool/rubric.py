@@ -21,6 +21,7 @@ SCHEMA_VERSION = 1
 MIN_LEVELS, MAX_LEVELS = 3, 5
 MAX_LABEL_LENGTH = 40
 MAX_SHORT_TITLE = 24
+MAX_TIERS = 64  # Excel nests at most 64 functions: the Summary's tier formula
 BULLET = "• "
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # Digits, optionally after up to four capital letters: "1" (the District Framework) or
@@ -519,6 +520,8 @@ class _Builder:
             return
         if not isinstance(data["tiers"], list):
             return  # reported by items()
+        if len(data["tiers"]) > MAX_TIERS:  # the workbook's tier formula nests one IF a tier
+            self.fail("tiers", f"{len(data['tiers'])} given, a rubric has at most {MAX_TIERS}")
         if not any(lv.points is not None for lv in levels):
             self.fail("tiers", "a rubric with tiers needs points on every level")
             return
