@@ -395,6 +395,19 @@ def run_stage(name: str, n: int, root: Path, jobs: int) -> dict:
 
 # -- report -------------------------------------------------------------------------------
 
+def save_results(name: str, figures: dict) -> Path:
+    """Add the load average and the machine to `figures`, print them (without the machine)
+    and write them to benchmarks/results/<date>-<host>-<name>.json."""
+    figures["load_average"] = os.getloadavg()
+    figures["machine"] = machine()
+    stem = f"{dt.date.today()}-{socket.gethostname()}-{name}"
+    out = Path(__file__).parent / "results" / f"{stem}.json"
+    out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({k: v for k, v in figures.items() if k != "machine"}, indent=2))
+    print(f"results: {out}", file=sys.stderr)
+    return out
+
+
 def machine() -> dict:
     model = ""
     try:

@@ -34,17 +34,14 @@ benchmarks/results/<date>-<host>-history.json.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import os
-import socket
 import sqlite3
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench import PeakMemory, answer_set, machine, schools
+from bench import PeakMemory, answer_set, save_results, schools
 
 from workbook_tool import history
 from workbook_tool.consolidate import Consolidation, TextSpill, _share_strings, consolidate
@@ -187,12 +184,7 @@ def main() -> int:
                                              + figures["record_replace"]["seconds"], 3)
     figures["record_new_over_floor"] = round(figures["record_new"]["seconds"]
                                              / figures["floor"]["seconds"], 2)
-    figures["load_average"] = os.getloadavg()
-    figures["machine"] = machine()
-    out = HERE / "results" / f"{dt.date.today()}-{socket.gethostname()}-history.json"
-    out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({k: v for k, v in figures.items() if k != "machine"}, indent=2))
-    print(f"results: {out}", file=sys.stderr)
+    save_results("history", figures)
     return 0
 
 

@@ -24,12 +24,10 @@ It shows what the grouping and the caps buy. The load average is recorded before
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from bench import answer_set, machine, schools
+from bench import answer_set, save_results, schools
 
 from workbook_tool import pdf
 from workbook_tool.consolidate import Consolidation, TextSpill, _share_strings, consolidate
@@ -180,12 +178,7 @@ def main() -> int:
                                                Path(tmp) / f"naive-{n}.html", args.repeat)
             results["sizes"][str(n)] = figures
             print(f"{n} schools: {json.dumps(figures)}", file=sys.stderr)
-    results["load_average"] = os.getloadavg()
-    results["machine"] = machine()
-    out = HERE / "results" / f"{dt.date.today()}-{socket.gethostname()}-report.json"
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({k: v for k, v in results.items() if k != "machine"}, indent=2))
-    print(f"results: {out}", file=sys.stderr)
+    save_results("report", results)
     return 0
 
 

@@ -65,6 +65,12 @@ def missing() -> str:
     return ""
 
 
+def hide_chromium(monkeypatch, tmp_path: Path) -> None:
+    """Make this test's process see no Chromium (an empty PATH, no WORKBOOK_TOOL_CHROMIUM)."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("WORKBOOK_TOOL_CHROMIUM", raising=False)
+
+
 def skip_without_chromium() -> str:
     """Chromium's path; skips the calling test with the reason when it is missing."""
     path = chromium()

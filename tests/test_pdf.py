@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from browser import hide_chromium
 from browser import missing as chromium_missing
 from workbook_tool import pdf as pdf_module
 from workbook_tool.pdf import PdfError, find_engine, html_to_pdf
@@ -94,13 +95,8 @@ def test_the_pdf_renders_to_three_landscape_page_images(printed, tmp_path):
 
 # -- finding the engine --------------------------------------------------------------------
 
-def _no_chromium(monkeypatch, tmp_path) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    monkeypatch.delenv("WORKBOOK_TOOL_CHROMIUM", raising=False)
-
-
 def test_without_chromium_the_sentence_says_what_to_install(monkeypatch, tmp_path):
-    _no_chromium(monkeypatch, tmp_path)
+    hide_chromium(monkeypatch, tmp_path)
     html = tmp_path / "report.html"
     html.write_text(PAGE, encoding="utf-8")
     with pytest.raises(NothingDone) as caught:  # the CLI's exit 2
@@ -112,7 +108,7 @@ def test_without_chromium_the_sentence_says_what_to_install(monkeypatch, tmp_pat
 
 
 def test_a_setting_that_names_no_program_is_said(monkeypatch, tmp_path):
-    _no_chromium(monkeypatch, tmp_path)
+    hide_chromium(monkeypatch, tmp_path)
     monkeypatch.setenv("WORKBOOK_TOOL_CHROMIUM", str(tmp_path / "no-such-chromium"))
     with pytest.raises(PdfError) as caught:
         find_engine()
@@ -123,7 +119,7 @@ def test_a_setting_that_names_no_program_is_said(monkeypatch, tmp_path):
 
 
 def test_the_engine_is_found_on_path_in_order(monkeypatch, tmp_path):
-    _no_chromium(monkeypatch, tmp_path)
+    hide_chromium(monkeypatch, tmp_path)
     folder = tmp_path / "empty"
     for name in ("google-chrome", "chromium-browser"):
         _script(folder / name, "exit 0")

@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+from browser import hide_chromium
 from browser import missing as chromium_missing
 from returns_kit import answers_for, consolidate_cli, make_return, small_rubric
 
@@ -36,13 +37,8 @@ def test_every_consolidation_writes_the_report(tmp_path):
     assert "<b>" not in text
 
 
-def _no_chromium(monkeypatch, tmp_path) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    monkeypatch.delenv("WORKBOOK_TOOL_CHROMIUM", raising=False)
-
-
 def test_pdf_without_chromium_stops_before_anything_is_written(tmp_path, monkeypatch):
-    _no_chromium(monkeypatch, tmp_path)
+    hide_chromium(monkeypatch, tmp_path)
     store = tmp_path / "h.sqlite"
     result, out = consolidate_cli(tmp_path, {"a.xlsx": filled()}, ROSTER, "--pdf",
                                   "--cycle", "2024-25", "--history", str(store))
