@@ -327,16 +327,16 @@ def read_history(store: PathLike) -> History:
     from .history import (
         HISTORY_COLUMNS,
         HISTORY_RETURNS_COLUMNS,
-        _history_returns,
-        _history_rows,
+        history_returns,
+        history_rows,
         list_cycles,
         reading,
     )
 
     cycles = [info.to_json() for info in list_cycles(store)]
     with reading(store) as con:
-        ratings = [_typed(row, HISTORY_COLUMNS) for row in _history_rows(con)]
-        returns = [_typed(row, HISTORY_RETURNS_COLUMNS) for row in _history_returns(con)]
+        ratings = [_typed(row, HISTORY_COLUMNS) for row in history_rows(con)]
+        returns = [_typed(row, HISTORY_RETURNS_COLUMNS) for row in history_returns(con)]
     return History(cycles, ratings, returns)
 
 

@@ -557,15 +557,17 @@ def export_history(path: str | Path, out: str | Path) -> dict[str, Path]:
     from .summary.exports import parquet_available, write_parquet
 
     with reading(path) as con, staged(out, EXPORTS) as staging:
-        write_csv(staging.path(HISTORY_CSV), HISTORY_COLUMNS, _history_rows(con))
+        write_csv(staging.path(HISTORY_CSV), HISTORY_COLUMNS, history_rows(con))
         write_csv(staging.path(HISTORY_RETURNS_CSV), HISTORY_RETURNS_COLUMNS,
-                  _history_returns(con))
+                  history_returns(con))
         if parquet_available() and HISTORY_COLUMNS == RATINGS_COLUMNS:
-            write_parquet(staging.path(HISTORY_PARQUET), _history_rows(con))
+            write_parquet(staging.path(HISTORY_PARQUET), history_rows(con))
         return staging.commit()
 
 
-def _history_rows(con: sqlite3.Connection | None) -> Iterator[tuple]:
+def history_rows(con: sqlite3.Connection | None) -> Iterator[tuple]:
+    """Every recorded rating of every cycle, in HISTORY_COLUMNS order (none without a
+    store: `con` None)."""
     if con is None:
         return
     # Column names from the constants above; a column the store lacks is left empty.
@@ -576,7 +578,8 @@ def _history_rows(con: sqlite3.Connection | None) -> Iterator[tuple]:
         f"{_ORDER}, r.rowid"))
 
 
-def _history_returns(con: sqlite3.Connection | None) -> Iterator[tuple]:
+def history_returns(con: sqlite3.Connection | None) -> Iterator[tuple]:
+    """Every recorded return of every cycle, in HISTORY_RETURNS_COLUMNS order."""
     if con is None:
         return
     columns = ", ".join(f"r.{c}" for c in HISTORY_RETURNS_COLUMNS)
