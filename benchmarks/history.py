@@ -14,9 +14,12 @@ store is timed. Figures, each in this one process:
 - `read_earlier`: earlier_cycle, the previous cycle's ratings the Trends sheet compares
   with (consolidate --history reads them before writing the summary);
 - `read_prefill`: previous_answers for every school (generate --prefill);
-- `floor`: the ratings rows into an in-memory SQLite table without indexes (no disk), the
-  least this machine can do; the ratio record_new / floor varies less with the machine's
-  load than the seconds do;
+- `record_memory`: the same recording into an in-memory database (every table, index and
+  the view, no disk): record_new less the file's writes and checkpoint;
+- `floor`: a fixed reference workload, the 280,000 rows of schema 1's 18-column `ratings`
+  table built and inserted into an in-memory table without indexes (no disk); it does not
+  change with the store's schema, so the ratio record_new / floor compares schemas and
+  varies less with the machine's load than the seconds do;
 - `naive`: a baseline, one INSERT and one COMMIT per row into the same tables, run on the
   first `--naive-returns` returns and extrapolated to N.
 
@@ -97,9 +100,14 @@ def naive(path: Path, run: Consolidation, count: int) -> dict:
 
     def insert_all() -> None:
         nonlocal rows
-        for row in history.store_ratings(sample, CYCLE):
+        for row in history.store_answers(sample, CYCLE):
             con.execute("BEGIN")
-            con.execute(history.RATINGS_INSERT, row)
+            con.execute(history.ANSWERS_INSERT, row)
+            con.execute("COMMIT")
+            rows += 1
+        for row in history.school_rows(sample, CYCLE):
+            con.execute("BEGIN")
+            con.execute("INSERT INTO schools VALUES (?, ?, ?, ?, ?, ?)", row)
             con.execute("COMMIT")
             rows += 1
         for row in sample.rows:
@@ -116,14 +124,43 @@ def naive(path: Path, run: Consolidation, count: int) -> dict:
     return found
 
 
+SCHEMA_1_RATINGS = """CREATE TABLE ratings (cycle TEXT NOT NULL, school_id TEXT NOT NULL,
+    school_name TEXT NOT NULL, network TEXT NOT NULL, domain_id TEXT NOT NULL,
+    indicator_id TEXT NOT NULL, indicator TEXT NOT NULL, level INTEGER, label TEXT NOT NULL,
+    evidence TEXT NOT NULL, next_steps TEXT NOT NULL, priority TEXT NOT NULL,
+    source_file TEXT NOT NULL, previous_level INTEGER, review TEXT NOT NULL,
+    followup TEXT NOT NULL, completed_by TEXT NOT NULL, agreement_note TEXT NOT NULL)"""
+
+
+def schema_1_rows(run: Consolidation):
+    """The rows of schema 1's `ratings` table (one tuple per rating, as it built them)."""
+    shown = {ind.id: (ind.domain_id, ind.id, ind.title) for ind in run.rubric.indicators}
+    for row in run.accepted:
+        result = row.result
+        school = run.school(row.school_id)
+        head = (CYCLE, row.school_id, row.school_name, school.network if school else "")
+        for iid, level, label, evidence, next_steps, priority, *_ in result.answers.rows:
+            yield (*head, *shown[iid], level, label, evidence, next_steps, priority,
+                   result.file, None, "", "", result.completed_by, "")
+
+
 def floor(run: Consolidation) -> None:
-    """The same ratings rows into an in-memory database without indexes, no disk: what
-    SQLite and the row building cost at the least on this machine (its load included)."""
+    """Schema 1's ratings rows into an in-memory table without indexes, no disk: a fixed
+    workload, what SQLite and row building cost at the least on this machine (its load
+    included), whatever the store's schema."""
     con = sqlite3.connect(":memory:", isolation_level=None)
-    con.execute(history.SCHEMA[4].replace(
-        ",\n        PRIMARY KEY (cycle, school_id, indicator_id))", ")"))
+    con.execute(SCHEMA_1_RATINGS)
     con.execute("BEGIN")
-    con.executemany(history.RATINGS_INSERT, history.store_ratings(run, CYCLE))
+    con.executemany(f"INSERT INTO ratings VALUES ({', '.join('?' * 18)})", schema_1_rows(run))
+    con.execute("COMMIT")
+    con.close()
+
+
+def record_memory(run: Consolidation) -> None:
+    """The whole recording (schema, every table and index) into an in-memory database."""
+    con = sqlite3.connect(":memory:", isolation_level=None)
+    con.execute("BEGIN")
+    history._record(con, Path("memory"), run, CYCLE, history.now())
     con.execute("COMMIT")
     con.close()
 
@@ -177,6 +214,7 @@ def main() -> int:
         sample["extrapolated_seconds"] = round(per_row * (n * 28 + n), 1)
         figures["naive"] = sample
         figures.update(alongside(root, run, args.repeat))
+    figures["record_memory"] = timed(lambda: record_memory(run))
     figures["floor"] = timed(lambda: floor(run))
     figures["added_new_seconds"] = round(figures["check_missing"]["seconds"]
                                          + figures["record_new"]["seconds"], 3)

@@ -121,10 +121,19 @@ def test_a_new_store_is_marked_and_in_wal_mode(tmp_path):
     path = tmp_path / "new.sqlite"
     history.record_cycle(path, run_a(), A, AT_A)
     assert rows(path, "PRAGMA application_id") == [(0x57425448,)]
-    assert rows(path, "PRAGMA user_version") == [(1,)]
+    assert rows(path, "PRAGMA user_version") == [(2,)]
     assert rows(path, "PRAGMA journal_mode") == [("wal",)]
-    assert rows(path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") == [
-        ("cycles",), ("indicators",), ("rater_ratings",), ("ratings",), ("returns",)]
+    assert rows(path, "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') "
+                      "ORDER BY name") == [
+        ("table", "answers"), ("table", "cycles"), ("table", "indicators"),
+        ("table", "levels"), ("table", "rater_ratings"), ("view", "ratings"),
+        ("table", "returns"), ("table", "schools")]
+    assert [r[1] for r in rows(path, "PRAGMA table_info(answers)")] == [
+        "cycle", "school_id", "indicator_id", "level", "evidence", "next_steps", "priority",
+        "previous_level", "review", "followup", "agreement_note"]
+    assert [r[1] for r in rows(path, "PRAGMA table_info(schools)")] == [
+        "cycle", "school_id", "school_name", "network", "source_file", "completed_by"]
+    # The view keeps schema 1's `ratings` table, column for column.
     assert [r[1] for r in rows(path, "PRAGMA table_info(ratings)")] == [
         "cycle", "school_id", "school_name", "network", "domain_id", "indicator_id",
         "indicator", "level", "label", "evidence", "next_steps", "priority", "source_file",
@@ -161,6 +170,21 @@ def test_a_cycle_is_recorded_row_by_row(store):
     assert rows(store, "SELECT * FROM rater_ratings ORDER BY rowid") == [
         (A, "101", "1.1", 1, "Ana", 1), (A, "101", "1.1", 2, "Ben", 2),
         (A, "101", "1.2", 1, "Ana", 2)]
+
+
+def test_each_fact_is_stored_once_in_the_base_tables(store):
+    assert rows(store, "SELECT * FROM schools ORDER BY rowid") == [
+        (A, "101", "Lincoln High", "North", "returns/101_2025-26.xlsx", "Ana Ruiz"),
+        (A, "102", QUOTED, "South", "returns/102_2025-26.xlsx", "")]
+    assert rows(store, "SELECT * FROM levels ORDER BY level") == [
+        (A, 1, "Beginning"), (A, 2, "Growing"), (A, 3, "Strong Practice")]
+    assert rows(store, "SELECT * FROM answers WHERE school_id = '101' ORDER BY rowid") == [
+        (A, "101", "1.1", 1, "Minutes 1.1", "Plan 1.1", "High", None, "", "", "Ben's view"),
+        (A, "101", "1.2", 2, "Minutes 1.2", "Plan 1.2", "High", None, "", "", ""),
+        (A, "101", "1.3", 3, "Minutes 1.3", "Plan 1.3", "High", None, "", "", ""),
+        (A, "101", "2.1", None, "Minutes 2.1", "Plan 2.1", "High", None, "", "", ""),
+        (A, "101", "2.2", 2, "Minutes 2.2", "Plan 2.2", "High", None, "", "", "")]
+    assert rows(store, "SELECT count(*) FROM answers") == [(10,)]
 
 
 def test_the_answers_of_a_prefilled_return_are_recorded(tmp_path):
@@ -210,7 +234,9 @@ def test_recording_a_cycle_again_replaces_that_cycle_only(store):
     for table, before in b_rows.items():
         assert rows(store, f"SELECT * FROM {table} WHERE cycle = ? ORDER BY rowid",
                     (B,)) == before
-    assert len(b_rows["ratings"]) == 10 and len(b_rows["returns"]) == 3
+    assert len(b_rows["answers"]) == 10 and len(b_rows["returns"]) == 3
+    assert len(b_rows["schools"]) == 2 and len(b_rows["levels"]) == 3
+    assert rows(store, "SELECT count(*) FROM ratings WHERE cycle = ?", (B,)) == [(10,)]
 
 
 def test_a_new_cycle_is_not_a_replacement(tmp_path):
@@ -243,15 +269,16 @@ def fail_at(monkeypatch, k: int, error: BaseException | None = None) -> dict:
     return seen
 
 
-def test_a_recording_has_thirteen_statements_into_a_store(store, monkeypatch):
+def test_a_recording_has_seventeen_statements_into_a_store(store, monkeypatch):
     seen = fail_at(monkeypatch, 0)
     history.record_cycle(store, run_b(), B, AT_B)
-    assert seen["n"] == 13  # BEGIN, 1 SELECT, 5 DELETE, 5 INSERT, COMMIT
+    # BEGIN, 1 SELECT, 7 DELETE, 7 INSERT, COMMIT (schema 2 has seven tables: was 13 with 5)
+    assert seen["n"] == 17
 
 
 def test_a_failure_at_any_statement_leaves_the_store_as_it_was(store, tmp_path, monkeypatch):
     before_bytes, before = store.read_bytes(), dump(store)
-    for k in range(1, 14):
+    for k in range(1, 18):
         with monkeypatch.context() as patch:
             fail_at(patch, k)
             with pytest.raises(RuntimeError, match="injected"):
@@ -264,7 +291,7 @@ def test_a_failure_at_any_statement_leaves_the_store_as_it_was(store, tmp_path, 
 
 def test_a_failure_while_rows_are_produced_leaves_the_store_as_it_was(store, monkeypatch):
     before_bytes, before = store.read_bytes(), dump(store)
-    real = history.store_ratings
+    real = history.store_answers
 
     def two_then_fail(run, cycle):
         for n, row in enumerate(real(run, cycle)):
@@ -272,7 +299,7 @@ def test_a_failure_while_rows_are_produced_leaves_the_store_as_it_was(store, mon
                 raise OSError(5, "Input/output error")
             yield row
 
-    monkeypatch.setattr(history, "store_ratings", two_then_fail)
+    monkeypatch.setattr(history, "store_answers", two_then_fail)
     with pytest.raises(OSError):
         history.record_cycle(store, run_b(), B, AT_B)
     assert store.read_bytes() == before_bytes
@@ -294,8 +321,10 @@ def test_a_failed_first_recording_leaves_no_cycle(tmp_path, monkeypatch):
     path = tmp_path / "new.sqlite"
     seen = fail_at(monkeypatch, 0)
     history.record_cycle(tmp_path / "counted.sqlite", run_a(), A, AT_A)
-    assert seen["n"] == 21  # 8 statements make the schema and its markers
-    for k in range(1, 22):
+    # 11 statements make the schema (8 tables, 1 index, the view) and its markers, then
+    # 17 record the cycle (was 21 with schema 1's 5 tables)
+    assert seen["n"] == 28
+    for k in range(1, 29):
         with monkeypatch.context() as patch:
             fail_at(patch, k)
             with pytest.raises(RuntimeError, match="injected"):
@@ -314,7 +343,7 @@ from workbook_tool import history
 
 k, seen = int(sys.argv[3]), [0]
 one, many = history._execute, history._execute_many
-real_ratings = history.store_ratings
+real_answers = history.store_answers
 
 def step():
     seen[0] += 1
@@ -330,13 +359,13 @@ def killing_many(con, sql, rows):
     return many(con, sql, rows)
 
 def ratings_then_kill(run, cycle):  # k = 0: killed in the middle of the ratings rows
-    for n, row in enumerate(real_ratings(run, cycle)):
+    for n, row in enumerate(real_answers(run, cycle)):
         if n == 3 and k == 0:
             os.kill(os.getpid(), signal.SIGKILL)
         yield row
 
 history._execute, history._execute_many = killing_one, killing_many
-history.store_ratings = ratings_then_kill
+history.store_answers = ratings_then_kill
 history.record_cycle(sys.argv[2], t.run_b(), t.B, t.AT_B)
 print("not killed")
 """
@@ -345,7 +374,7 @@ print("not killed")
 @pytest.mark.skipif(os.name == "nt", reason="SIGKILL is POSIX")
 def test_a_process_killed_mid_recording_leaves_the_store_as_it_was(store):
     before_bytes, before = store.read_bytes(), dump(store)
-    for k in (0, 2, 5, 9, 12, 13):  # mid-rows, after SELECT, mid-DELETEs, INSERTs, COMMIT
+    for k in (0, 2, 6, 13, 15, 17):  # mid-rows, after SELECT, mid-DELETEs, INSERTs, COMMIT
         done = subprocess.run([sys.executable, "-c", KILLER, str(HERE), str(store), str(k)],
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == -9, (k, done.stdout, done.stderr)
@@ -482,12 +511,12 @@ def test_another_applications_database_is_refused(tmp_path):
 
 def test_a_store_of_a_newer_schema_is_refused(store):
     con = sqlite3.connect(store)
-    con.execute("PRAGMA user_version = 2")
+    con.execute("PRAGMA user_version = 3")
     con.commit()
     con.close()
     assert refused(store) == (
-        f"the history store {store} was written by a newer workbook-tool (store schema 2; "
-        "this version knows up to 1); upgrade workbook-tool to use it")
+        f"the history store {store} was written by a newer workbook-tool (store schema 3; "
+        "this version knows up to 2); upgrade workbook-tool to use it")
 
 
 def test_a_folder_is_refused(tmp_path):

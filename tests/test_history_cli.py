@@ -91,7 +91,7 @@ def test_a_store_of_a_newer_schema_stops_the_run(tmp_path):
                                   "--cycle", CYCLE, "--history", str(store))
     assert result.exit_code == 2
     assert result.stderr == (f"Error: the history store {store} was written by a newer "
-                             "workbook-tool (store schema 5; this version knows up to 1); "
+                             "workbook-tool (store schema 5; this version knows up to 2); "
                              "upgrade workbook-tool to use it\n")
     assert not out.exists() and store.read_bytes() == before
 
