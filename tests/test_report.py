@@ -166,7 +166,7 @@ def test_the_masthead_names_the_rubric_cycle_time_and_inputs(page):
     assert page.headings[0] == (1, "District self-assessment: Small Test Rubric")
     text = report.build_report(district(), ["returns/"], built=BUILT)
     assert ('<p class="meta">Cycle 2026-27 · small-test-rubric 2024-01 · built 2027-06-30 '
-            '09:15 from returns/</p>') in text
+            '09:15 from <bdi>returns/</bdi></p>') in text
 
 
 def test_the_headline_figures(page):

@@ -5,8 +5,9 @@ HTML parser (tests/test_report.py's Page), the Scores sheet with openpyxl, and a
 headless Chromium (tests/browser.py; skipped with the reason without it, a failure with
 CI=true).
 
-Each test's expected values are literals. Defects still open are marked xfail(strict=True)
-with the reason: they pass the day the defect is fixed, and then the mark must go.
+Each test's expected values are literals. The four defects this review found (a bidi
+override leaking out of a name, a very long name pushing the heatmap off the page, a
+network named "No network", a tier named "No tier") are fixed, each with its test here.
 """
 
 from __future__ import annotations
@@ -167,7 +168,8 @@ def test_tiers_with_markup_and_networks_as_typed_in_the_scores(hostile_html):
 
 
 def test_the_masthead_escapes_the_folder_it_names(hostile_html):
-    assert ("from returns/&lt;script&gt;x&lt;/script&gt;</p></header>" in hostile_html)
+    assert ("from <bdi>returns/&lt;script&gt;x&lt;/script&gt;</bdi></p></header>"
+            in hostile_html)
 
 
 # -- texts of odd sizes ----------------------------------------------------------------------
@@ -176,7 +178,8 @@ def test_huge_next_steps_are_cut_before_escaping():
     run = consolidate([result("2", [1, 1, 1, 1, 1], next_steps="&" * 100_000,
                               priority="High")], small(), [School("2", "Huge", "")], CYCLE)
     text = report.build_report(run, built=BUILT)
-    quoted = re.findall(r"<li><strong>([^<]*)</strong>: ([^<]*)</li>", text)
+    quoted = re.findall(r"<li><strong><bdi>([^<]*)</bdi></strong>: <bdi>([^<]*)</bdi></li>",
+                        text)
     assert quoted[0] == ("Huge", "&amp;" * 399 + "…")
     assert len(quoted) == 5
     assert len(text) < 60_000
@@ -272,28 +275,38 @@ def test_the_scores_sheet_keeps_hostile_texts_as_plain_strings(tmp_path):
 
 # -- defects still open (see each reason) ----------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="a network named 'No network' and schools with no "
-                   "network get two heatmap groups under the same heading, while the scores "
-                   "merge them in one row")
-def test_a_network_named_no_network_is_not_confused_with_none():
+def test_a_network_named_no_network_is_grouped_with_the_blank_ones_everywhere():
+    # A roster that writes "No network" means what a blank network means: the heatmap and
+    # the scores both count them as one group (they used to disagree).
     roster = [School("1", "Named", "No network"), School("2", "Blank", "")]
-    run = consolidate([result("1", [1, 1, 1, 1, 1]), result("2", [2, 2, 2, 2, 2])], small(),
-                      roster, CYCLE)
+    rubric = points_small()
+    run = consolidate([scored(rubric, "1", [1, 1, 1, 1, 1]), scored(rubric, "2",
+                                                                     [2, 2, 2, 2, 2])],
+                      rubric, roster, CYCLE)
     page = read(report.build_report(run, built=BUILT))
-    headings = [text for level, text in page.headings if level == 3]
-    assert len(set(headings)) == len(headings) == 2
+    assert [text for level, text in page.headings if level == 3][:1] == ["No network"]
+    assert page.tables["Levels in No network"].rows[1:] == [
+        ["Named 1", "1", "1", "1", "1", "1"], ["Blank 2", "2", "2", "2", "2", "2"]]
+    assert [row[0] for row in page.tables["Tiers by network"].rows[1:]] == ["No network"]
 
 
-@pytest.mark.xfail(strict=True, reason="a tier named 'No tier' (the rubric loader allows "
-                   "it) is merged with the schools below every tier")
-def test_a_tier_named_no_tier_is_kept_apart_from_no_tier():
-    rubric = points_small(tiers=(("No tier", 10),))
-    run = consolidate([scored(rubric, "1", [5, 5, 5, 5, 5]), scored(rubric, "2",
-                                                                     [1, 1, 1, 1, 1])],
-                      rubric, [School("1", "Top", ""), School("2", "Low", "")], CYCLE)
-    page = read(report.build_report(run, built=BUILT))
-    # today: [["Tier", "Schools"], ["No tier", "2"]], Top (20 points) listed with Low (0)
-    assert len(page.tables["Schools per tier"].rows) == 3
+def test_a_tier_named_no_tier_is_refused_by_the_rubric_check(tmp_path):
+    from click.testing import CliRunner
+
+    from workbook_tool.cli import main
+
+    path = tmp_path / "tiers.yaml"
+    path.write_text(SMALL.read_text(encoding="utf-8").replace(
+        "    definition: Just starting.\n", "    definition: Just starting.\n    points: 0\n"
+    ).replace("    definition: Under way.\n", "    definition: Under way.\n    points: 1\n"
+    ).replace("    definition: Established and shared.\n",
+              "    definition: Established and shared.\n    points: 2\n")
+        + "tiers:\n  - name: no TIER\n    min_points: 3\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["rubric", "check", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "tiers.yaml: tiers[0].name: 'no TIER' is what the outputs call a total below every "
+        "tier: choose another name")
 
 
 # -- in a real browser, from a folder a file:// URL must encode --------------------------------
@@ -303,16 +316,27 @@ RLO_NAME = "Alpha\u202e"  # RIGHT-TO-LEFT OVERRIDE left open at the end of a nam
 LONG_NAME = "W" * 5000
 
 MEASURE = r"""(() => {
-  const rect = (node, text, part) => {
-    const i = text.indexOf(part), range = document.createRange();
-    range.setStart(node, i); range.setEnd(node, i + part.length);
-    return Math.round(range.getBoundingClientRect().left);
+  const left = (root, part) => {  // where `part` starts on screen, in any text node
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const i = n.textContent.indexOf(part);
+      if (i >= 0) {
+        const range = document.createRange();
+        range.setStart(n, i); range.setEnd(n, i + part.length);
+        return Math.round(range.getBoundingClientRect().left);
+      }
+    }
+    return null;
   };
   const p = [...document.querySelectorAll('#scores p')].find(e => e.textContent.includes('Beta ('));
-  const node = p.firstChild, text = node.textContent;
   return {pwned: typeof window.__pwned, sections: document.querySelectorAll('section').length,
-          scripts: document.scripts.length, beta: rect(node, text, 'Beta'),
-          betaScore: rect(node, text, '(20)'),
+          scripts: document.scripts.length, beta: left(p, 'Beta'),
+          betaScore: (() => {  // the "(points)" right after Beta's name
+            const name = [...p.querySelectorAll('bdi')].find(e => e.textContent === 'Beta');
+            const range = document.createRange(), after = name.nextSibling;
+            range.setStart(after, 1); range.setEnd(after, after.textContent.indexOf(')') + 1);
+            return Math.round(range.getBoundingClientRect().left);
+          })(),
           firstCell: Math.round([...document.querySelectorAll('table.heat tr')]
             .find(tr => tr.textContent.includes(' 203')).querySelector('td')
             .getBoundingClientRect().left),
@@ -350,15 +374,11 @@ def test_the_hostile_report_runs_nothing_and_asks_for_nothing_else(in_chromium):
     assert (seen["pwned"], seen["sections"], seen["scripts"]) == ("undefined", 8, 0)
 
 
-@pytest.mark.xfail(strict=True, reason="an unclosed RIGHT-TO-LEFT OVERRIDE in one school name "
-                   "reverses the next schools of the scores paragraph: names need <bdi>")
 def test_a_bidi_override_in_a_name_does_not_move_the_next_school(in_chromium):
     _, _, _, seen = in_chromium
     assert seen["beta"] < seen["betaScore"]
 
 
-@pytest.mark.xfail(strict=True, reason="a 5,000-character school name (nowrap row header) "
-                   "pushes every level cell of its network's heatmap out of the page")
 def test_a_very_long_name_leaves_the_heatmap_cells_on_the_page(in_chromium):
     _, _, _, seen = in_chromium
     assert seen["firstCell"] < seen["width"]

@@ -21,6 +21,7 @@ SCHEMA_VERSION = 1
 MIN_LEVELS, MAX_LEVELS = 3, 5
 MAX_LABEL_LENGTH = 40
 MAX_SHORT_TITLE = 24
+NO_TIER = "No tier"  # the outputs' name for a total below every tier
 MAX_TIERS = 64  # Excel nests at most 64 functions: the Summary's tier formula
 BULLET = "• "
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -501,6 +502,9 @@ class _Builder:
             name = self.text(item, "name", place)
             if name.casefold() in names:
                 self.fail(_join(place, "name"), f"'{name}' is used by two tiers")
+            elif name.casefold() == NO_TIER.casefold():
+                self.fail(_join(place, "name"), f"'{name}' is what the outputs call a total "
+                                                "below every tier: choose another name")
             names.add(name.casefold())
             threshold = self.whole(item, "min_points", place)
             if out and threshold is not None and threshold <= out[-1].min_points:

@@ -39,6 +39,7 @@ from ..problems import ERROR
 from ..writer.formats import ACCENT, INK
 from . import scores as score_figures
 from .exports import ratings_rows
+from .scores import NO_NETWORK
 from .workbook import proficient_level
 
 REPORT_HTML = "district_report.html"
@@ -56,6 +57,12 @@ _UNRATED = "Unrated"
 def esc(text: object) -> str:
     """Text from a school, a roster or a file, as HTML text or an attribute value."""
     return html.escape(str(text), quote=True)
+
+
+def bdi(text: object) -> str:
+    """A name or text typed by someone, escaped and isolated for direction: an Arabic name,
+    or a stray right-to-left mark in one, cannot reorder the text around it."""
+    return f"<bdi>{esc(text)}</bdi>"
 
 
 # -- the figures -------------------------------------------------------------------------
@@ -140,7 +147,7 @@ def _masthead(run: Consolidation, title: str, built: dt.datetime, inputs) -> str
     rubric = run.rubric
     cycle = f"Cycle {esc(run.cycle)} · " if run.cycle else ""
     named = ", ".join(display_name(arg) for arg in inputs)
-    source = f" from {esc(named)}" if named else ""
+    source = f" from {bdi(named)}" if named else ""
     return (f'<header><h1>{esc(title)}</h1>\n<p class="meta">{cycle}'
             f'{esc(rubric.id)} {esc(rubric.version)} · built {built:%Y-%m-%d %H:%M}{source}'
             f'</p></header>\n')
@@ -202,7 +209,9 @@ def chase(facts: Facts) -> str:
     rejected = [r for r in run.rows if r.status == REJECTED]
     conflicts = [r for r in run.rows if r.status == CONFLICT]
     warned = sum(1 for r in run.rows if r.status == ACCEPTED_WITH_WARNINGS)
-    if not (missing or rejected or conflicts):
+    if not run.roster and not run.rows:
+        body = "<p>The roster has no school, and no return was read.</p>\n"
+    elif not (missing or rejected or conflicts):
         body = "<p>Every school on the roster has an accepted return: nothing to chase.</p>\n"
     else:
         body = ""
@@ -348,15 +357,16 @@ def heatmap(facts: Facts) -> str:
     by_network: dict[str, list[str]] = defaultdict(list)
     for school_id in sorted(facts.schools):
         school = run.school(school_id)
-        by_network[school.network if school else ""].append(school_id)
+        # Blank networks are grouped as "No network", as the scores count them.
+        by_network[(school.network if school else "") or NO_NETWORK].append(school_id)
     head = ('<thead><tr><th scope="col">School</th>'
             + "".join(f'<th scope="col" title="{esc(ind.title)}">{esc(ind.id)}</th>'
                       for ind in indicators) + "</tr></thead>\n")
     names = {r.school_id: r.school_name for r in run.accepted}
     body = [_legend_line(facts.rubric)]
-    for network in sorted(by_network, key=lambda n: (n == "", n.casefold())):
+    for network in sorted(by_network, key=lambda n: (n == NO_NETWORK, n.casefold())):
         ids = by_network[network]
-        name = esc(network) if network else "No network"
+        name = esc(network)  # a heading and a caption: blocks isolate their direction
         rows = []
         for school_id in ids:
             levels = facts.schools[school_id]
@@ -399,7 +409,7 @@ def priorities(facts: Facts) -> str:
     for ind in ranked:
         counts = facts.priorities[ind.id]
         quoted = steps.get(ind.id, [])
-        items = "".join(f"<li><strong>{esc(name)}</strong>: {esc(_cut(text, STEP_CHARS))}</li>"
+        items = "".join(f"<li><strong>{bdi(name)}</strong>: {bdi(_cut(text, STEP_CHARS))}</li>"
                         for name, text in quoted[:STEPS_SHOWN])
         rest = len(quoted) - STEPS_SHOWN
         more = f'<p class="small">and {rest} more.</p>' if rest > 0 else ""
@@ -543,7 +553,7 @@ def scores(facts: Facts) -> str:
     for tier, schools in per_tier.items():
         if not schools:
             continue
-        shown = ", ".join(f"{esc(s.school_name)} ({s.points})" for s in schools[:CHASE_SHOWN])
+        shown = ", ".join(f"{bdi(s.school_name)} ({s.points})" for s in schools[:CHASE_SHOWN])
         rest = (f" and {len(schools) - CHASE_SHOWN} more (scores.csv has every school)"
                 if len(schools) > CHASE_SHOWN else "")
         body.append(f"<h3>{esc(tier)}: {len(schools)} school(s)</h3>\n<p>{shown}{rest}</p>\n")
@@ -608,7 +618,8 @@ figure{{margin:.5rem 0}}figcaption{{font-size:.85rem;color:#444}}
 font-weight:700;paint-order:stroke;stroke:#fff;stroke-width:3px}}
 .net{{content-visibility:auto;contain-intrinsic-size:auto 600px}}
 table.heat{{font-size:.78rem}}table.heat td{{text-align:center;min-width:1.6em;padding:.1rem}}
-table.heat th[scope=row]{{font-weight:400;white-space:nowrap}}
+table.heat th[scope=row]{{font-weight:400;white-space:nowrap;max-width:24em;overflow:hidden;
+text-overflow:ellipsis}}
 .id{{color:#555;font-size:.75rem}}
 {heat}.h0{{background:#fff}}
 span[class^=h]{{padding:0 .3rem;border:1px solid #999}}

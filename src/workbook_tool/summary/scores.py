@@ -11,9 +11,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 
 from ..consolidate import Consolidation, Score, scores
+from ..rubric import NO_TIER
 
 SCORES_SHEET = "Scores"
-NO_TIER = "No tier"
 NO_NETWORK = "No network"
 SCHOOL_HEADERS = ("School ID", "School", "Network", "Points", "Maximum", "Rated", "Total",
                   "Tier")
