@@ -443,6 +443,181 @@ def test_a_recording_waits_for_another_to_finish(store):
     assert rows(store, "SELECT cycle, returns FROM cycles ORDER BY rowid") == [(A, 7), (B, 3)]
 
 
+# -- a store of schema 1 (workbook-tool before schema 2): read as it is, migrated on record --
+
+V1_SCHEMA = (
+    """CREATE TABLE cycles (cycle TEXT PRIMARY KEY, recorded_at TEXT NOT NULL,
+        rubric_id TEXT NOT NULL, rubric_version TEXT NOT NULL, rubric_fingerprint TEXT NOT NULL,
+        tool_version TEXT NOT NULL, schools_accepted INTEGER NOT NULL,
+        returns INTEGER NOT NULL)""",
+    """CREATE TABLE indicators (cycle TEXT NOT NULL, position INTEGER NOT NULL,
+        domain_id TEXT NOT NULL, indicator_id TEXT NOT NULL, indicator TEXT NOT NULL,
+        PRIMARY KEY (cycle, indicator_id))""",
+    """CREATE TABLE returns (cycle TEXT NOT NULL, school_id TEXT NOT NULL,
+        school_name TEXT NOT NULL, file TEXT NOT NULL, sha256 TEXT NOT NULL,
+        status TEXT NOT NULL, rated INTEGER, total INTEGER, errors INTEGER, warnings INTEGER)""",
+    "CREATE INDEX returns_cycle ON returns (cycle, school_id)",
+    """CREATE TABLE ratings (cycle TEXT NOT NULL, school_id TEXT NOT NULL,
+        school_name TEXT NOT NULL, network TEXT NOT NULL, domain_id TEXT NOT NULL,
+        indicator_id TEXT NOT NULL, indicator TEXT NOT NULL, level INTEGER,
+        label TEXT NOT NULL, evidence TEXT NOT NULL, next_steps TEXT NOT NULL,
+        priority TEXT NOT NULL, source_file TEXT NOT NULL, previous_level INTEGER,
+        review TEXT NOT NULL DEFAULT '', followup TEXT NOT NULL DEFAULT '',
+        completed_by TEXT NOT NULL DEFAULT '', agreement_note TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (cycle, school_id, indicator_id))""",
+    """CREATE TABLE rater_ratings (cycle TEXT NOT NULL, school_id TEXT NOT NULL,
+        indicator_id TEXT NOT NULL, rater INTEGER NOT NULL, rater_name TEXT NOT NULL,
+        level INTEGER NOT NULL, PRIMARY KEY (cycle, school_id, indicator_id, rater))""",
+)
+F101, F102 = "returns/101_2025-26.xlsx", "returns/102_2025-26.xlsx"
+# 102's rows first (the recording's order is kept, not the schools' order); 3 never rated.
+V1_RATINGS = [
+    (A, "102", QUOTED, "South", "1", "1.1", "Shared vision", 2, "Growing", HOSTILE, "", "",
+     F102, None, "", "", "", ""),
+    (A, "102", QUOTED, "South", "2", "2.1", "Employer partners", 2, "Growing", "Visits",
+     "More visits", "Low", F102, 1, "Reviewed", "Done", "", ""),
+    (A, "101", "Lincoln High", "North", "1", "1.1", "Shared vision", 1, "Beginning",
+     "Minutes 1.1", "Plan 1.1", "High", F101, None, "", "", "Ana Ruiz", "Ben's view"),
+    (A, "101", "Lincoln High", "North", "1", "1.3", "Data use", None, "", "", "", "", F101,
+     None, "", "", "Ana Ruiz", ""),
+]
+
+
+def v1_store(path: Path) -> Path:
+    """A store as schema 1 wrote it (cycle A), made with that schema's SQL."""
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    for statement in V1_SCHEMA:
+        con.execute(statement)
+    con.execute(f"PRAGMA application_id = {0x57425448}")
+    con.execute("PRAGMA user_version = 1")
+    con.execute("BEGIN")
+    con.execute("INSERT INTO cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (A, AT_A, "small-test-rubric", "2024-01", small().fingerprint, "0.1.0", 2, 2))
+    con.executemany("INSERT INTO indicators VALUES (?, ?, ?, ?, ?)", [
+        (A, 1, "1", "1.1", "Shared vision"), (A, 2, "1", "1.2", "Resources"),
+        (A, 3, "1", "1.3", "Data use"), (A, 4, "2", "2.1", "Employer partners"),
+        (A, 5, "2", "2.2", "Family engagement")])
+    con.executemany("INSERT INTO returns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        (A, "101", "Lincoln High", F101, "sha-101", "accepted", 1, 5, 0, 0),
+        (A, "102", QUOTED, F102, "sha-102", "accepted", 2, 5, 0, 0),
+        (A, "103", "Pine School", "", "", "missing", None, None, None, None)])
+    con.executemany(f"INSERT INTO ratings VALUES ({', '.join('?' * 18)})", V1_RATINGS)
+    con.execute("INSERT INTO rater_ratings VALUES (?, ?, ?, ?, ?, ?)", (A, "101", "1.1", 1,
+                                                                         "Ana", 1))
+    con.execute("COMMIT")
+    con.close()
+    return path
+
+
+def reads_of_cycle_a(path: Path) -> None:
+    """What prefill, trends and the export read of cycle A (the store holds B or not)."""
+    found = history.previous_answers(path, small(), B, ["101", "102"])
+    assert found == {
+        "101": Previous(A, "2024-01", {
+            "1.1": Answer("1.1", 1, "Beginning", "Minutes 1.1", "Plan 1.1", "High"),
+            "1.3": Answer("1.3", None, "")}),
+        "102": Previous(A, "2024-01", {
+            "1.1": Answer("1.1", 2, "Growing", HOSTILE),
+            "2.1": Answer("2.1", 2, "Growing", "Visits", "More visits", "Low")})}
+    earlier = history.earlier_cycle(path, B)
+    assert (earlier.cycle, earlier.rubric_version) == (A, "2024-01")
+    assert earlier.ratings == [
+        ("101", "Lincoln High", "1", "1.1", 1, "Beginning", "Plan 1.1", "High"),
+        ("101", "Lincoln High", "1", "1.3", None, "", "", ""),
+        ("102", QUOTED, "1", "1.1", 2, "Growing", "", ""),
+        ("102", QUOTED, "2", "2.1", 2, "Growing", "More visits", "Low")]
+    with history.reading(path) as con:
+        exported = list(history.history_rows(con))[:4]
+    assert exported == [
+        ["102", QUOTED, "South", A, "1", "1.1", "Shared vision", 2, "Growing", HOSTILE, "", "",
+         F102, "", "", ""],
+        ["102", QUOTED, "South", A, "2", "2.1", "Employer partners", 2, "Growing", "Visits",
+         "More visits", "Low", F102, 1, "Reviewed", "Done"],
+        ["101", "Lincoln High", "North", A, "1", "1.1", "Shared vision", 1, "Beginning",
+         "Minutes 1.1", "Plan 1.1", "High", F101, "", "", ""],
+        ["101", "Lincoln High", "North", A, "1", "1.3", "Data use", "", "", "", "", "", F101,
+         "", "", ""]]
+
+
+def test_a_schema_1_store_is_read_as_it_is_and_unchanged(tmp_path):
+    path = v1_store(tmp_path / "v1.sqlite")
+    before = path.read_bytes()
+    history.check_store(path)
+    assert [c.cycle for c in history.list_cycles(path)] == [A]
+    reads_of_cycle_a(path)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["v1.sqlite"]
+
+
+def test_recording_into_a_schema_1_store_migrates_it(tmp_path):
+    path = v1_store(tmp_path / "v1.sqlite")
+    history.record_cycle(path, run_b(), B, AT_B)
+    assert rows(path, "PRAGMA user_version") == [(2,)]
+    assert rows(path, "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') "
+                      "ORDER BY name") == [
+        ("table", "answers"), ("table", "cycles"), ("table", "indicators"),
+        ("table", "levels"), ("table", "rater_ratings"), ("view", "ratings"),
+        ("table", "returns"), ("table", "schools")]
+    # The view gives back schema 1's rows of cycle A, column for column.
+    assert sorted(rows(path, "SELECT * FROM ratings WHERE cycle = ?", (A,))) == [
+        (A, "101", "Lincoln High", "North", "1", "1.1", "Shared vision", 1, "Beginning",
+         "Minutes 1.1", "Plan 1.1", "High", F101, None, "", "", "Ana Ruiz", "Ben's view"),
+        (A, "101", "Lincoln High", "North", "1", "1.3", "Data use", None, "", "", "", "", F101,
+         None, "", "", "Ana Ruiz", ""),
+        (A, "102", QUOTED, "South", "1", "1.1", "Shared vision", 2, "Growing", HOSTILE, "", "",
+         F102, None, "", "", "", ""),
+        (A, "102", QUOTED, "South", "2", "2.1", "Employer partners", 2, "Growing", "Visits",
+         "More visits", "Low", F102, 1, "Reviewed", "Done", "", "")]
+    assert rows(path, "SELECT * FROM schools WHERE cycle = ? ORDER BY rowid", (A,)) == [
+        (A, "102", QUOTED, "South", F102, ""), (A, "101", "Lincoln High", "North", F101,
+                                                "Ana Ruiz")]
+    # Schema 1 kept the labels of the levels rated only; cycle B records the rubric's.
+    assert rows(path, "SELECT * FROM levels ORDER BY cycle, level") == [
+        (A, 1, "Beginning"), (A, 2, "Growing"),
+        (B, 1, "Beginning"), (B, 2, "Growing"), (B, 3, "Strong Practice")]
+    assert rows(path, "SELECT cycle, count(*) FROM ratings GROUP BY cycle") == [(A, 4), (B, 10)]
+    assert rows(path, "SELECT * FROM rater_ratings") == [(A, "101", "1.1", 1, "Ana", 1)]
+    assert [c.cycle for c in history.list_cycles(path)] == [A, B]
+    reads_of_cycle_a(path)
+    history.check_store(path)
+
+
+def test_a_migrating_recording_has_twenty_six_statements(tmp_path, monkeypatch):
+    seen = fail_at(monkeypatch, 0)
+    history.record_cycle(v1_store(tmp_path / "v1.sqlite"), run_b(), B, AT_B)
+    # BEGIN, 9 migrate (3 CREATE TABLE, 3 INSERT ... SELECT, DROP, CREATE VIEW, the version),
+    # then the 16 of a recording into a schema 2 store after BEGIN
+    assert seen["n"] == 26
+
+
+def test_a_failure_while_migrating_leaves_the_schema_1_store_as_it_was(tmp_path, monkeypatch):
+    path = v1_store(tmp_path / "v1.sqlite")
+    before_bytes, before = path.read_bytes(), dump(path)
+    for k in range(1, 27):
+        with monkeypatch.context() as patch:
+            fail_at(patch, k)
+            with pytest.raises(RuntimeError, match="injected"):
+                history.record_cycle(path, run_b(), B, AT_B)
+        assert path.read_bytes() == before_bytes, k
+        assert dump(path) == before, k
+    assert rows(path, "PRAGMA user_version") == [(1,)]
+    reads_of_cycle_a(path)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGKILL is POSIX")
+def test_a_process_killed_while_migrating_leaves_the_schema_1_store_as_it_was(tmp_path):
+    path = v1_store(tmp_path / "v1.sqlite")
+    before_bytes, before = path.read_bytes(), dump(path)
+    for k in (8, 9, 10):  # after the copies, after dropping the table, before the version
+        done = subprocess.run([sys.executable, "-c", KILLER, str(HERE), str(path), str(k)],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == -9, (k, done.stdout, done.stderr)
+        assert path.read_bytes() == before_bytes, k
+        assert dump(path) == before, k
+    reads_of_cycle_a(path)
+
+
 # -- files that are not usable stores -------------------------------------------------------
 
 def refused(path: Path) -> str:
@@ -646,6 +821,24 @@ def test_trends_get_the_most_recent_other_cycle(store):
         "102", QUOTED, "2", "2.1", 2, "Growing", f"{QUOTED} 2.1", "")
     assert history.earlier_cycle(store, A).cycle == B
     assert history.earlier_cycle(store.parent / "none.sqlite", B) is None
+
+
+def test_rows_deleted_by_hand_from_the_joined_tables_leave_the_answers_readable(store):
+    con = sqlite3.connect(store)
+    con.execute("DELETE FROM schools WHERE school_id = '101'")
+    con.execute("DELETE FROM indicators WHERE indicator_id = '1.1'")
+    con.execute("DELETE FROM levels WHERE level = 1")
+    con.commit()
+    con.close()
+    assert rows(store, "SELECT school_name, domain_id, indicator, level, label, source_file "
+                       "FROM ratings WHERE school_id = '101' AND indicator_id = '1.1'") == [
+        (None, None, None, 1, "", None)]
+    earlier = history.earlier_cycle(store, B)
+    assert earlier.ratings[:2] == [
+        ("101", "", "", "1.1", 1, "", "Plan 1.1", "High"),
+        ("101", "", "1", "1.2", 2, "Growing", "Plan 1.2", "High")]
+    assert history.previous_answers(store, small(), B, ["101"])["101"].answers["1.1"] == \
+        Answer("1.1", 1, "", "Minutes 1.1", "Plan 1.1", "High")
 
 
 # -- export ---------------------------------------------------------------------------------
