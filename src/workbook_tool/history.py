@@ -1,17 +1,22 @@
 """The history store: every consolidated cycle in one SQLite file (standard library sqlite3).
 
 A store is an SQLite database marked as ours by `PRAGMA application_id` (APPLICATION_ID)
-with its schema version in `PRAGMA user_version` (SCHEMA_VERSION). It runs in WAL mode.
-Tables (every value a parameter, never formatted into SQL):
+with its schema version in `PRAGMA user_version` (SCHEMA_VERSION: 2; a store of schema 1
+is read as it is and migrated by its next recording). It runs in WAL mode. Tables (every
+value a parameter, never formatted into SQL):
 
 - `cycles`: one row per cycle recorded: when, the rubric (id, version, fingerprint), the
   tool's version, how many schools were accepted and how many return files were read.
 - `indicators`: the rubric's indicators at that cycle, in rubric order (to tell whether
   another rubric's answers still fit).
+- `levels`: the rubric's levels at that cycle and their labels.
 - `returns`: the rows of returns.csv (missing schools too).
-- `ratings`: the rows of ratings.csv (accepted returns only), with who completed the
-  workbook and the team's agreement note.
+- `schools`: per accepted return, what all its ratings share (name, network, file, who
+  completed the workbook).
+- `answers`: each answer of each accepted return, with the team's agreement note.
 - `rater_ratings`: each team rater's level of each indicator (team workbooks only).
+- `ratings`: a view with the rows of ratings.csv (accepted returns only), then who
+  completed the workbook and the agreement note: schema 1's table, column for column.
 
 Recording a cycle is one transaction (BEGIN IMMEDIATE) that deletes that cycle's rows and
 inserts the new ones: a failure or a killed process at any point leaves the store as it
