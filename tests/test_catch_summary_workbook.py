@@ -456,3 +456,218 @@ def test_overview_chart_reads_the_levels_by_domain_table(written, book):
     # Two rows below the table (0-based row 26 is row 27), 820 x 200 px (90 + 55 a domain).
     assert re.findall(r"<xdr:(?:col|row)>([0-9]+)</xdr:(?:col|row)>", drawing) == [
         "0", "26", "6", "36"]
+
+
+# -- Heatmap, Indicators and Domains, cell by cell -------------------------------------------
+
+def _cells_and_looks(sheet, expected: dict[str, tuple]) -> None:
+    assert filled(sheet) == {ref: value for ref, (value, _style) in expected.items()}
+    assert {ref: look(sheet[ref]) for ref in expected} == {
+        ref: STYLE[style] for ref, (_value, style) in expected.items()}
+
+
+def _header(refs: str, texts: list[str]) -> dict[str, tuple]:
+    return {f"{col}2": (text, "header") for col, text in zip(refs, texts, strict=True)}
+
+
+def _table_rows(first: int, styles: list[str], rows: list[list]) -> dict[str, tuple]:
+    """{ref: (value, style)} for rows of values from row `first`; None leaves a cell empty."""
+    out = {}
+    for r, values in enumerate(rows, start=first):
+        for col, (value, style) in enumerate(zip(values, styles, strict=True)):
+            if value is not None:
+                out[f"{chr(ord('A') + col)}{r}"] = (value, style)
+    return out
+
+
+HEATMAP_TITLE = ("Levels by school and indicator (accepted returns)", "title")
+HEATMAP_NOTE = "Levels: 1 = Beginning, 2 = Growing, 3 = Strong Practice. Empty: unrated."
+HEAT_STYLES = ["text"] * 3 + ["number"] * 5
+
+
+def test_every_cell_of_the_heatmap(book):
+    """One row per accepted school (S3 was rejected), levels as numbers, S2's 2.1 empty."""
+    sheet = book["Heatmap"]
+    _cells_and_looks(sheet, {
+        "A1": HEATMAP_TITLE,
+        **_header("ABCDEFGH", ["School ID", "School", "Network", *IDS]),
+        **_table_rows(3, HEAT_STYLES, [["S1", "Alpha School", "North", 3, 2, 1, 3, 2],
+                                       ["S2", "Beta School", "South", 1, 1, 2, None, 3]]),
+        "B6": (HEATMAP_NOTE, "note")})
+    # 10, 36 and 16 characters, then 5.5 for each indicator (xlsxwriter: 6.28515625).
+    assert [_width(sheet, c) for c in range(1, 10)] == [
+        10.7109375, 36.7109375, 16.7109375, *[6.28515625] * 5, None]
+    assert sheet.auto_filter.ref == "A2:H4"
+    assert sheet.freeze_panes == "D3"
+
+
+def test_heatmap_used_range_of_a_wide_rubric(rubric, tmp_path, monkeypatch):
+    """28 indicators from column D: the sheet's used range ends at column AE (31)."""
+    monkeypatch.setattr(summary_workbook, "dt", types.SimpleNamespace(datetime=_FrozenClock))
+    run = consolidate([], rubric, [], cycle="2024-25")
+    target = tmp_path / "district_summary.xlsx"
+    summary_workbook.write_summary_workbook(run, target, ["returns"])
+    assert len(rubric.indicators) == 28
+    xml = _sheet_xml(target, "Heatmap")
+    assert re.findall(r'<dimension ref="([^"]+)"/>', xml) == ["A1:AE4"]
+
+
+def _empty_run(small_rubric, tmp_path, monkeypatch) -> Path:
+    monkeypatch.setattr(summary_workbook, "dt", types.SimpleNamespace(datetime=_FrozenClock))
+    run = consolidate([], small_rubric, [], cycle="2024-25")
+    target = tmp_path / "district_summary.xlsx"
+    summary_workbook.write_summary_workbook(run, target, ["returns"])
+    return target
+
+
+def test_an_empty_run_has_no_heatmap_rows_and_no_colours(small_rubric, tmp_path, monkeypatch):
+    book = openpyxl.load_workbook(_empty_run(small_rubric, tmp_path, monkeypatch))
+    sheet = book["Heatmap"]
+    _cells_and_looks(sheet, {
+        "A1": HEATMAP_TITLE, **_header("ABCDEFGH", ["School ID", "School", "Network", *IDS]),
+        "B4": (HEATMAP_NOTE, "note")})
+    assert list(sheet.conditional_formatting) == []
+    assert sheet.auto_filter.ref == "A2:H2"
+    indicators = book["Indicators"]
+    # Nobody rated anything: every count 0 (5 unrated counts are 0 too), no median, no share.
+    assert [[c.value for c in row] for row in indicators.iter_rows(min_row=3, max_col=9)] == [
+        ["D1", "1.1", "Shared vision", 0, 0, 0, 0, None, None],
+        ["D1", "1.2", "Resources", 0, 0, 0, 0, None, None],
+        ["D1", "1.3", "Data use", 0, 0, 0, 0, None, None],
+        ["D2", "2.1", "Employer partners", 0, 0, 0, 0, None, None],
+        ["D2", "2.2", "Family engagement", 0, 0, 0, 0, None, None]]
+    assert book["Domains"].auto_filter.ref == "A2:F2"
+    assert filled(book["Domains"]) == {"A1": DOMAINS_TITLE[0], **{
+        ref: text for ref, (text, _s) in DOMAINS_HEADER.items()}}
+
+
+def test_a_school_without_a_row_for_an_indicator_leaves_its_heatmap_cell_empty(
+        small_rubric, tmp_path, monkeypatch):
+    """S2's return carries no answer at all for 2.2: no row, so its cell stays empty."""
+    results = _results()
+    results[1].answers = results[1].answers[:4]
+    sheet = openpyxl.load_workbook(_write(tmp_path, results, small_rubric, monkeypatch))[
+        "Heatmap"]
+    assert [sheet.cell(4, c).value for c in range(1, 10)] == [
+        "S2", "Beta School", "South", 1, 1, 2, None, None, None]
+
+
+INDICATOR_HEADERS = ["Domain", "ID", "Indicator", "Beginning", "Growing", "Strong Practice",
+                     "Unrated", "Median level", "Share at Growing or above"]
+INDICATOR_STYLES = ["text"] * 3 + ["number"] * 4 + ["decimal", "percent"]
+
+
+def test_every_cell_of_the_indicators_sheet(book):
+    """Shares at Growing (2) or above: 1.1, 1.2, 1.3 half, 2.1 and 2.2 all: rubric order."""
+    sheet = book["Indicators"]
+    _cells_and_looks(sheet, {
+        "A1": ("Indicators: the ones that need most attention first", "title"),
+        **_header("ABCDEFGHI", INDICATOR_HEADERS),
+        **_table_rows(3, INDICATOR_STYLES, [
+            ["D1", "1.1", "Shared vision", 1, 0, 1, 0, 2, 0.5],
+            ["D1", "1.2", "Resources", 1, 1, 0, 0, 1.5, 0.5],
+            ["D1", "1.3", "Data use", 1, 1, 0, 0, 1.5, 0.5],
+            ["D2", "2.1", "Employer partners", 0, 0, 1, 1, 3, 1],
+            ["D2", "2.2", "Family engagement", 0, 1, 1, 0, 2.5, 1]])})
+    assert [_width(sheet, c) for c in range(1, 11)] == [
+        8.7109375, 8.7109375, 44.7109375, *[12.7109375] * 6, None]
+    assert sheet.row_dimensions[2].height == 30
+    assert sheet.auto_filter.ref == "A2:I7"
+    assert sheet.freeze_panes == "D3"
+
+
+def _chart_of(path: Path, name: str) -> tuple[str, str]:
+    """(drawing XML, chart XML) of sheet `name`, through the package's relationships."""
+    with zipfile.ZipFile(path) as z:
+        book = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        rid = re.search(rf'<sheet name="{name}" [^>]*r:id="([^"]+)"', book).group(1)
+        sheet = re.search(rf'Id="{rid}"[^>]*Target="[^"]*worksheets/([^"]+)"', rels).group(1)
+        sheet_rels = z.read(f"xl/worksheets/_rels/{sheet}.rels").decode()
+        drawing = re.search(r'Target="\.\./drawings/([^"]+)"', sheet_rels).group(1)
+        drawing_rels = z.read(f"xl/drawings/_rels/{drawing}.rels").decode()
+        chart = re.search(r'Target="\.\./charts/([^"]+)"', drawing_rels).group(1)
+        return z.read(f"xl/drawings/{drawing}").decode(), z.read(f"xl/charts/{chart}").decode()
+
+
+def _anchor(drawing: str) -> list[str]:
+    """from col, colOff, row, rowOff, then the same for the chart's bottom right corner."""
+    return re.findall(r"<xdr:(?:col|colOff|row|rowOff)>([0-9]+)<", drawing)
+
+
+def test_indicators_chart_reads_the_level_counts(written):
+    drawing, chart = _chart_of(written, "Indicators")
+    assert re.findall(r"<c:f>([^<]+)</c:f>", chart) == [
+        "Indicators!$D$2", "Indicators!$B$3:$B$7", "Indicators!$D$3:$D$7",
+        "Indicators!$E$2", "Indicators!$B$3:$B$7", "Indicators!$E$3:$E$7",
+        "Indicators!$F$2", "Indicators!$B$3:$B$7", "Indicators!$F$3:$F$7"]
+    assert re.findall(r'srgbClr val="([^"]+)"', chart) == [
+        "F8CBAD", "7F7F7F", "FFE699", "7F7F7F", "C6E0B4", "7F7F7F"]
+    assert '<c:barDir val="bar"/>' in chart and '<c:grouping val="stacked"/>' in chart
+    assert re.findall(r"<a:t>([^<]+)</a:t>", chart) == ["Schools at each level, by indicator"]
+    assert re.findall(r'<a:rPr lang="en-US" sz="([0-9]+)"', chart) == ["1200"]
+    assert '<c:legendPos val="b"/>' in chart and '<c:orientation val="maxMin"/>' in chart
+    # From K2 (column 10, row 1), 720 x 230 px (120 + 22 an indicator).
+    assert _anchor(drawing) == ["10", "0", "1", "0", "21", "152400", "11", "95250"]
+
+
+def test_overview_chart_size_and_title_font(written):
+    drawing, chart = _overview_chart(written)
+    assert re.findall(r'<a:rPr lang="en-US" sz="([0-9]+)"', chart) == ["1200"]
+    # 820 x 200 px from A27: to column G (6) plus 523,875 EMU, row 37 (36) exactly.
+    assert _anchor(drawing) == ["0", "0", "26", "0", "6", "523875", "36", "0"]
+
+
+def _scenario_b(small_rubric, tmp_path, monkeypatch) -> Path:
+    """S1 3 3 - 1 2, S2 3 2 - - -: 1.3 rated by nobody, S2's D2 not rated at all."""
+    monkeypatch.setitem(LEVELS, "S1", [3, 3, None, 1, 2])
+    monkeypatch.setitem(LEVELS, "S2", [3, 2, None, None, None])
+    return _write(tmp_path, _results(), small_rubric, monkeypatch)
+
+
+def test_indicators_least_established_first_and_the_never_rated_last(small_rubric, tmp_path,
+                                                                     monkeypatch):
+    """Shares: 2.1 0 (1 of S1), 1.1 1, 1.2 1, 2.2 1 (ties in rubric order), 1.3 none."""
+    sheet = openpyxl.load_workbook(_scenario_b(small_rubric, tmp_path, monkeypatch))[
+        "Indicators"]
+    _cells_and_looks(sheet, {
+        "A1": ("Indicators: the ones that need most attention first", "title"),
+        **_header("ABCDEFGHI", INDICATOR_HEADERS),
+        **_table_rows(3, INDICATOR_STYLES, [
+            ["D2", "2.1", "Employer partners", 1, 0, 0, 1, 1, 0],
+            ["D1", "1.1", "Shared vision", 0, 0, 2, 0, 3, 1],
+            ["D1", "1.2", "Resources", 0, 1, 1, 0, 2.5, 1],
+            ["D2", "2.2", "Family engagement", 0, 1, 0, 1, 2, 1],
+            ["D1", "1.3", "Data use", 0, 0, 0, 2, None, None]])})
+
+
+DOMAINS_TITLE = ("Domains: rated indicators and average level per school", "title")
+DOMAINS_HEADER = _header("ABCDEF", ["School ID", "School", "Domain", "Rated", "Indicators",
+                                    "Average level"])
+DOMAIN_STYLES = ["text"] * 3 + ["number"] * 2 + ["decimal"]
+
+
+def test_every_cell_of_the_domains_sheet(book):
+    sheet = book["Domains"]
+    average = sheet["F5"].value
+    assert average == pytest.approx(4 / 3)  # S2's D1: (1 + 1 + 2) / 3
+    expected = {"A1": DOMAINS_TITLE, **DOMAINS_HEADER, **_table_rows(3, DOMAIN_STYLES, [
+        ["S1", "Alpha School", "D1 Leadership", 3, 3, 2],
+        ["S1", "Alpha School", "D2 Partnerships", 2, 2, 2.5],
+        ["S2", "Beta School", "D1 Leadership", 3, 3, average],
+        ["S2", "Beta School", "D2 Partnerships", 1, 2, 3]])}
+    _cells_and_looks(sheet, expected)
+    assert [_width(sheet, c) for c in range(1, 8)] == [
+        w + 0.7109375 for w in (10, 36, 36, 8, 10, 12)] + [None]
+    assert sheet.auto_filter.ref == "A2:F6"
+    assert sheet.freeze_panes == "C3"
+
+
+def test_a_domain_nobody_rated_has_no_average(small_rubric, tmp_path, monkeypatch):
+    sheet = openpyxl.load_workbook(_scenario_b(small_rubric, tmp_path, monkeypatch))["Domains"]
+    _cells_and_looks(sheet, {"A1": DOMAINS_TITLE, **DOMAINS_HEADER, **_table_rows(
+        3, DOMAIN_STYLES, [["S1", "Alpha School", "D1 Leadership", 2, 3, 3],
+                           ["S1", "Alpha School", "D2 Partnerships", 2, 2, 1.5],
+                           ["S2", "Beta School", "D1 Leadership", 2, 3, 2.5],
+                           ["S2", "Beta School", "D2 Partnerships", 0, 2, None]])})
+    assert sheet.auto_filter.ref == "A2:F6"
