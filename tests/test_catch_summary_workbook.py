@@ -27,6 +27,7 @@ note 2, cycle note 3, the warning note 4, "Returns by status" 5, statuses 6-11,
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import re
@@ -671,3 +672,61 @@ def test_a_domain_nobody_rated_has_no_average(small_rubric, tmp_path, monkeypatc
                            ["S2", "Beta School", "D1 Leadership", 2, 3, 2.5],
                            ["S2", "Beta School", "D2 Partnerships", 0, 2, None]])})
     assert sheet.auto_filter.ref == "A2:F6"
+
+
+# -- Priorities and Evidence -----------------------------------------------------------------
+
+PRIORITY_HEADER = {f"{col}2": (text, "header") for col, text in zip(
+    "ABCDEGHI", ["ID", "Indicator", "High", "Medium", "Low", "ID", "School",
+                 "Next steps (High priority)"], strict=True)}
+PRIORITY_STYLES = ["text", "text", "number", "number", "number", "text", "text", "text",
+                   "wrap"]
+
+
+def test_every_cell_of_the_priorities_sheet(book, written):
+    """Both accepted returns marked 1.1 High (S3 was rejected); nothing else has a priority."""
+    sheet = book["Priorities"]
+    _cells_and_looks(sheet, {
+        "A1": ("Priorities: indicators schools marked High most often", "title"),
+        **PRIORITY_HEADER, **_table_rows(3, PRIORITY_STYLES, [
+            ["1.1", "Shared vision", 2, 0, 0, None, "1.1", "Alpha School", "Next S1 1.1"],
+            ["1.2", "Resources", 0, 0, 0, None, "1.1", "Beta School", "Next S2 1.1"],
+            ["1.3", "Data use", 0, 0, 0, None, None, None, None],
+            ["2.1", "Employer partners", 0, 0, 0, None, None, None, None],
+            ["2.2", "Family engagement", 0, 0, 0, None, None, None, None]])})
+    assert [_width(sheet, c) for c in range(1, 11)] == [
+        w + 0.7109375 for w in (8, 44, 9, 9, 9, 3, 8, 30, 80)] + [None]
+    assert sheet.freeze_panes == "A3"
+    assert '<c r="F3"' not in _sheet_xml(written, "Priorities")  # the gap stays empty
+
+
+def test_more_high_priorities_than_indicators_leave_the_counts_empty(small_rubric, tmp_path,
+                                                                     monkeypatch):
+    """S1 and S2 mark 1.1, 1.2 and 2.2 High: 6 plans beside 5 indicators; High count first,
+    ties in rubric order, the plans by indicator then school id."""
+    results = _results()
+    for result in results[:2]:
+        result.answers = [dataclasses.replace(a, priority="High" if a.indicator_id in (
+            "1.1", "1.2", "2.2") else "Low") for a in result.answers]
+    sheet = openpyxl.load_workbook(_write(tmp_path, results, small_rubric, monkeypatch))[
+        "Priorities"]
+    _cells_and_looks(sheet, {
+        "A1": ("Priorities: indicators schools marked High most often", "title"),
+        **PRIORITY_HEADER, **_table_rows(3, PRIORITY_STYLES, [
+            ["1.1", "Shared vision", 2, 0, 0, None, "1.1", "Alpha School", "Next S1 1.1"],
+            ["1.2", "Resources", 2, 0, 0, None, "1.1", "Beta School", "Next S2 1.1"],
+            ["2.2", "Family engagement", 2, 0, 0, None, "1.2", "Alpha School", "Next S1 1.2"],
+            ["1.3", "Data use", 0, 0, 2, None, "1.2", "Beta School", "Next S2 1.2"],
+            ["2.1", "Employer partners", 0, 0, 2, None, "2.2", "Alpha School", "Next S1 2.2"],
+            [None, None, None, None, None, None, "2.2", "Beta School", "Next S2 2.2"]])})
+
+
+def test_evidence_sheet_widths_filter_and_panes(book):
+    sheet = book["Evidence"]
+    assert [_width(sheet, c) for c in range(1, 10)] == [
+        w + 0.7109375 for w in (10, 30, 6, 30, 13, 60, 50, 9)] + [None]
+    assert [c.value for c in sheet[2]] == [
+        "School ID", "School", "ID", "Indicator", "Rating", "Evidence", "Next steps",
+        "Priority"]
+    assert sheet.auto_filter.ref == "A2:H12"
+    assert sheet.freeze_panes == "C3"
