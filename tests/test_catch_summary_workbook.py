@@ -730,3 +730,33 @@ def test_evidence_sheet_widths_filter_and_panes(book):
         "Priority"]
     assert sheet.auto_filter.ref == "A2:H12"
     assert sheet.freeze_panes == "C3"
+
+
+# -- Data ------------------------------------------------------------------------------------
+
+def _data_row(school_id: str, index: int) -> list:
+    """One tidy row of the Data sheet as the fixture's table says it, worked out by hand."""
+    level = LEVELS[school_id][index]
+    ind = IDS[index]
+    titles = ["Shared vision", "Resources", "Data use", "Employer partners",
+              "Family engagement"]
+    networks = {"S1": "North", "S2": "South"}
+    return [school_id, NAMES[school_id], networks[school_id], "2024-25", ind[0], ind,
+            titles[index], level, LABELS[level] or None, f"Evidence {school_id} {ind}",
+            f"Next {school_id} {ind}", "High" if ind == "1.1" else None, f"{school_id}.xlsx",
+            None, None, None]
+
+
+def test_every_cell_of_the_data_sheet(book):
+    sheet = book["Data"]
+    assert [c.value for c in sheet[1]] == [
+        "school_id", "school_name", "network", "cycle", "domain_id", "indicator_id",
+        "indicator", "level", "label", "evidence", "next_steps", "priority", "source_file",
+        "previous_level", "review", "followup"]
+    assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2)] == [
+        _data_row(s, i) for s in ("S1", "S2") for i in range(5)]
+    assert [_width(sheet, c) for c in range(1, 17)] == [
+        w + 0.7109375 for w in (10, 30, 16, 10, 8, 8, 36, 6, 13, 50, 40, 9, 40)] + [None] * 3
+    table = sheet.tables["Ratings"]
+    assert (table.ref, table.tableStyleInfo.name) == ("A1:P11", "TableStyleLight9")
+    assert sheet.freeze_panes == "A2"
