@@ -505,12 +505,16 @@ def test_every_cell_of_the_heatmap(book):
 def test_heatmap_used_range_of_a_wide_rubric(rubric, tmp_path, monkeypatch):
     """28 indicators from column D: the sheet's used range ends at column AE (31)."""
     monkeypatch.setattr(summary_workbook, "dt", types.SimpleNamespace(datetime=_FrozenClock))
-    run = consolidate([], rubric, [], cycle="2024-25")
+    answers = [Answer(ind.id, 1, rubric.levels[0].label) for ind in rubric.indicators]
+    result = ReturnResult("S1.xlsx", "sha-S1", "S1", "Alpha School", "2024-25", rubric.id,
+                          rubric.version, "", 2, answers=answers)
+    run = consolidate([result], rubric, ROSTER[:1], cycle="2024-25")
     target = tmp_path / "district_summary.xlsx"
     summary_workbook.write_summary_workbook(run, target, ["returns"])
     assert len(rubric.indicators) == 28
+    assert openpyxl.load_workbook(target)["Heatmap"]["AE3"].value == 1
     xml = _sheet_xml(target, "Heatmap")
-    assert re.findall(r'<dimension ref="([^"]+)"/>', xml) == ["A1:AE4"]
+    assert re.findall(r'<dimension ref="([^"]+)"/>', xml) == ["A1:AE5"]
 
 
 def _empty_run(small_rubric, tmp_path, monkeypatch) -> Path:
