@@ -395,6 +395,29 @@ def run_stage(name: str, n: int, root: Path, jobs: int) -> dict:
 
 # -- report -------------------------------------------------------------------------------
 
+def packed_run(rubric: Rubric, roster: list[School], cycle: str, sets: int = 16,
+               returned=lambda i: True):
+    """A consolidation built in memory, as a real run holds it (answers packed, texts past
+    the budget spilled), with the `sets` answer sets round-robin over the schools for which
+    `returned(i)` is true: for timing what comes after reading."""
+    from workbook_tool.consolidate import TextSpill, _share_strings, consolidate
+    from workbook_tool.reader.model import ReturnResult
+
+    answers = [list(answer_set(rubric, k).values()) for k in range(sets)]
+    spill = TextSpill()
+    results = []
+    for i, school in enumerate(roster):
+        if not returned(i):
+            continue
+        result = ReturnResult(f"returns/{school.school_id}.xlsx", f"{i:064x}",
+                              school.school_id, school.school_name, cycle, rubric.id,
+                              rubric.version, rubric.fingerprint, 2,
+                              completed_by=f"Team of {school.school_id}",
+                              answers=answers[i % sets])
+        results.append(_share_strings(result, spill))
+    return consolidate(results, rubric, roster, cycle)
+
+
 def save_results(name: str, figures: dict) -> Path:
     """Add the load average and the machine to `figures`, print them (without the machine)
     and write them to benchmarks/results/<date>-<host>-<name>.json."""

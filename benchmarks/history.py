@@ -44,11 +44,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import PeakMemory, answer_set, save_results, schools
+from bench import PeakMemory, packed_run, save_results, schools
 
 from workbook_tool import history
-from workbook_tool.consolidate import Consolidation, TextSpill, _share_strings, consolidate
-from workbook_tool.reader.model import ReturnResult
+from workbook_tool.consolidate import Consolidation
 from workbook_tool.rubric import load_rubric
 from workbook_tool.summary import write_outputs
 
@@ -58,19 +57,7 @@ SETS = 16  # distinct answer sets, round-robin over the schools
 
 
 def build_run(n: int, cycle: str) -> Consolidation:
-    rubric = load_rubric()
-    roster = schools(n)
-    sets = [list(answer_set(rubric, k).values()) for k in range(SETS)]
-    spill = TextSpill()
-    results = []
-    for i, school in enumerate(roster):
-        result = ReturnResult(f"returns/{school.school_id}.xlsx", f"{i:064x}",
-                              school.school_id, school.school_name, cycle, rubric.id,
-                              rubric.version, rubric.fingerprint, 2,
-                              completed_by=f"Team of {school.school_id}",
-                              answers=sets[i % SETS])
-        results.append(_share_strings(result, spill))
-    return consolidate(results, rubric, roster, cycle)
+    return packed_run(load_rubric(), schools(n), cycle, SETS)
 
 
 def rss_mb() -> float:

@@ -36,11 +36,10 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from bench import answer_set, save_results, schools
+from bench import packed_run, save_results, schools
 
 from workbook_tool import pdf
-from workbook_tool.consolidate import Consolidation, TextSpill, _share_strings, consolidate
-from workbook_tool.reader.model import ReturnResult
+from workbook_tool.consolidate import Consolidation
 from workbook_tool.rubric import load_rubric
 from workbook_tool.summary import report
 
@@ -63,19 +62,8 @@ def build_run(n: int, networks: bool = True) -> Consolidation:
     roster = schools(n)
     if not networks:
         roster = [replace(s, network="") for s in roster]
-    sets = [list(answer_set(rubric, k).values()) for k in range(SETS)]
-    spill = TextSpill()
-    results = []
-    for i, school in enumerate(roster):
-        if i % MISSING_EVERY == MISSING_EVERY - 1:
-            continue
-        result = ReturnResult(f"returns/{school.school_id}.xlsx", f"{i:064x}",
-                              school.school_id, school.school_name, CYCLE, rubric.id,
-                              rubric.version, rubric.fingerprint, 2,
-                              completed_by=f"Team of {school.school_id}",
-                              answers=sets[i % SETS])
-        results.append(_share_strings(result, spill))
-    return consolidate(results, rubric, roster, CYCLE)
+    return packed_run(rubric, roster, CYCLE, SETS,
+                      returned=lambda i: i % MISSING_EVERY != MISSING_EVERY - 1)
 
 
 UNLIMITED = 10**9
