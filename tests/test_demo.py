@@ -93,3 +93,28 @@ def test_demo_runs_two_cycles_with_a_history_store(tmp_path):
     dropped = rows.index(["Dropped a level or more", None, None, None, None, None, None])
     slipped = [r for r in rows[dropped + 2:] if r[0] == "105"]
     assert len(slipped) >= 10 and {r[6] for r in slipped} == {-1}
+
+
+def test_demo_scores_the_sample_schools_on_the_example_certification(tmp_path):
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = out / "certification" / "summary"
+    with open(summary / "scores.csv", encoding="utf-8", newline="") as f:
+        scores = {r["school_id"]: r for r in csv.DictReader(f)}
+    with open(summary / "ratings.csv", encoding="utf-8", newline="") as f:
+        ratings = list(csv.DictReader(f))
+    # The example's points: Not Yet 0, Started 1, In Place 2, Model 3 (level - 1); tiers
+    # Bronze from 6, Silver from 10, Gold from 14; 6 indicators, at most 18.
+    totals: dict[str, int] = {}
+    for row in ratings:
+        totals[row["school_id"]] = totals.get(row["school_id"], 0) + int(row["level"]) - 1
+    assert len(scores) == 12
+    for school_id, total in totals.items():
+        tier = next((name for name, least in (("Gold", 14), ("Silver", 10), ("Bronze", 6))
+                     if total >= least), "")
+        row = scores[school_id]
+        assert (row["points"], row["max_points"], row["rated"], row["total"], row["tier"]) == (
+            str(total), "18", "6", "6", tier), school_id
+    assert "Points and tiers: the example rubric Example Pathway Certification" in result.output
+    assert "2 Gold, 4 Silver, 2 Bronze, 4 below every tier" in result.output

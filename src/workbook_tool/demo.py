@@ -266,6 +266,51 @@ def returns_table(report) -> str:
     return "\n".join(lines)
 
 
+# -- points and tiers: the packaged example certification rubric ---------------------------
+
+def certification_rubric() -> Rubric:
+    return load_rubric(Path(str(resources.files("workbook_tool") / "data"
+                                / "certification.yaml")))
+
+
+def certified_answers(rubric: Rubric, school: School) -> dict[str, Answer]:
+    """Every indicator rated around the school's usual level (no mistakes: the point here is
+    the scores)."""
+    base, _completeness = PROFILES.get(school.school_id, (2.5, 1.0))
+    rng = random.Random(f"{rubric.fingerprint}:{school.school_id}")
+    top = len(rubric.levels)
+    return {ind.id: _answer(rubric, ind, min(top, max(1, round(base + rng.uniform(-1, 1)))),
+                            rng)
+            for ind in rubric.indicators}
+
+
+def certification(schools: list[School], out: Path):
+    """Workbooks of the example certification rubric for every sample school, returned
+    filled, consolidated into out/certification/summary (scores.csv, a Scores sheet and the
+    report's scores section)."""
+    rubric = certification_rubric()
+    folder = out / "certification"
+    shutil.rmtree(folder, ignore_errors=True)
+    returns = folder / "returns"
+    returns.mkdir(parents=True)
+    names = file_names(schools)
+    for school in schools:
+        (returns / names[school.school_id]).write_bytes(
+            build_workbook(rubric, school, ISSUE, answers=certified_answers(rubric, school)))
+    return run_consolidation(rubric, schools, [str(returns)], folder / "summary", CYCLE,
+                             jobs=1, quiet=True)
+
+
+def _tiers_line(report) -> str:
+    from .consolidate import scores
+
+    found = list(scores(report.run))
+    tiers = [t.name for t in reversed(report.run.rubric.tiers)]
+    counts = [f"{sum(1 for s in found if s.tier == t)} {t}" for t in tiers]
+    below = sum(1 for s in found if not s.tier)
+    return ", ".join(counts + ([f"{below} below every tier"] if below else []))
+
+
 def run_demo(out: Path, quiet: bool = False) -> str:
     rubric = load_rubric()
     schools = sample_roster()
@@ -283,6 +328,7 @@ def run_demo(out: Path, quiet: bool = False) -> str:
     messy_mailbox(out / "returns", returns, schools)
     report = run_consolidation(rubric, schools, [str(out / "returns")], out / "summary", CYCLE,
                                jobs=1, quiet=True, history=store)
+    certified = certification(schools, out)
     lines = [
         f"Last cycle ({LAST_CYCLE}): {len(schools) - 1} schools' returns consolidated into "
         f"{out / 'last-year' / 'summary'} and recorded in the history store {store}.",
@@ -307,5 +353,9 @@ def run_demo(out: Path, quiet: bool = False) -> str:
         "carried forward without review).",
         f"Open {out / 'summary' / 'district_report.html'} in a browser for the board report "
         "(what to send to leadership; `consolidate --pdf` also prints it to PDF).",
+        f"Points and tiers: the example rubric {certified.run.rubric.title} (made up, "
+        f"rubric/examples/certification.yaml) scored the {len(schools)} sample schools in "
+        f"{out / 'certification' / 'summary'}: {_tiers_line(certified)} (scores.csv, the "
+        "Scores sheet and the report's scores section).",
     ]
     return "\n".join(lines)
