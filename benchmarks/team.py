@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from bench import PeakMemory, _stage_result, answer_set, machine, schools, write_roster
@@ -42,15 +43,28 @@ SETS = 16  # distinct filled returns, stamped round-robin over the schools
 
 
 def team_set(rubric: Rubric, k: int, raters: int) -> TeamRatings:
-    """Raters' ratings near each other, a few indicators flagged, a few notes."""
+    """Raters' ratings around the team's agreed rating of answer set k, as a team that then
+    agrees produces them: most raters give the agreed level, some one level off, about one
+    indicator in ten is flagged (a rater 2 levels away), and one agreed rating per return is
+    outside the raters' range with a note saying why. Indicators the team did not agree on
+    were still rated (one not-agreed warning per return)."""
     rng = random.Random(f"team-{k}")
-    levels = {}
+    top = len(rubric.levels)
+    agreed = answer_set(rubric, k)
+    levels, notes = {}, {}
+    outside = rng.choice([ind.id for ind in rubric.indicators if agreed[ind.id].level])
     for ind in rubric.indicators:
-        base = rng.randint(1, len(rubric.levels))
-        levels[ind.id] = tuple(rng.choice([None, base, base, base, max(1, base - 2)])
-                               for _ in range(raters))
-    notes = {ind.id: "Agreed after reviewing the evidence together." for ind in
-             rubric.indicators if rng.random() < 0.2}
+        level = agreed[ind.id].level or rng.randint(1, top)
+        given = [level] + [min(top, max(1, level + rng.choice([0, 0, 0, 1, -1])))
+                           for _ in range(raters - 1)]
+        if rng.random() < 0.1:
+            given[-1] = level - 2 if level > 2 else level + 2
+        if rng.random() < 0.05:
+            given[rng.randrange(1, raters)] = None  # a rater who did not rate it
+        if ind.id == outside:
+            given = [level + 1 if level < top else level - 1] * raters
+            notes[ind.id] = "Agreed after reviewing the evidence together."
+        levels[ind.id] = tuple(given)
     names = tuple(f"Member {i + 1}" for i in range(raters))
     return TeamRatings(names, levels, notes)
 
@@ -101,7 +115,8 @@ def stage_consolidate(n: int, root: Path, jobs: int, raters: int) -> dict:
                                    jobs=jobs)
         seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     counts = {k: v for k, v in report.run.counts().items() if v}
-    return {**_stage_result(seconds, n, peak, jobs, counts=counts),
+    warnings = Counter(p.code for p in report.run.problems)
+    return {**_stage_result(seconds, n, peak, jobs, counts=counts, problems=dict(warnings)),
             "cpu_seconds": round(cpu, 2)}
 
 
@@ -152,6 +167,10 @@ def main() -> None:
         ratios[f"{name}_cpu"] = cpu_ratio
         lines.append(f"{'':<4}{name}: team / plain = {ratios[name]} wall, {cpu_ratio} CPU "
                      "(target 1.5 or less)")
+        if name == "consolidate":  # warnings cost time too: say how many the returns gave
+            for label, row in (("plain", plain), ("team", team)):
+                lines.append(f"{'':<4}problems, {label}: " + ", ".join(
+                    f"{code} {count}" for code, count in sorted(row["problems"].items())))
     text = "\n".join(lines)
     print(text)
     stamp = dt.datetime.now().strftime("%Y-%m-%d")
