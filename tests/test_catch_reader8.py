@@ -1,0 +1,126 @@
+"""Mutation run 8: the reader's prefill, team, school-cell and Completed-by edges that the
+run's tests left open. Every expected value is a literal written here.
+
+Small rubric: indicators 1.1, 1.2, 1.3 (sheet "D1 Leadership", rows 4 to 6) and 2.1, 2.2
+("D2 Partnerships"); levels 1 Beginning, 2 Growing, 3 Strong Practice. Rating F, Evidence
+G, Next steps H, Priority I; prefilled: J Last cycle, K Last cycle's next steps, L
+Follow-up, M Review.
+"""
+
+from __future__ import annotations
+
+from openpyxl.workbook.defined_name import DefinedName
+
+from returns_kit import (
+    answers_for,
+    make_return,
+    named_cell,
+    read,
+    set_cell_xml,
+    small_rubric,
+    with_openpyxl,
+)
+
+D1 = "D1 Leadership"
+HEADERS = {"J": "Last cycle", "K": "Last cycle's next steps", "L": "Follow-up", "M": "Review"}
+KINDS = {"J": "previous_rating", "K": "previous_next_steps", "L": "followup", "M": "review"}
+# indicator -> (last cycle's label, last cycle's next steps, follow-up, review)
+PREFILL = {
+    "1.1": ("Beginning", "Write the vision", "Done", "Reviewed"),
+    "1.2": ("Beginning", "Plan resources", "In progress", "Reviewed"),
+    "1.3": ("Strong Practice", "", "", "Reviewed"),
+    "2.1": ("Beginning", "Meet partners", "Dropped", "Reviewed"),
+    "2.2": ("Growing", "", "Not started", "Reviewed"),
+}
+
+
+def prefilled(names: dict[str, str | None] | None = None, edit=None) -> bytes:
+    """A plain return with the four prefill columns filled and named by hand (openpyxl);
+    `names` repoints (or with None deletes) names afterwards, `edit` edits the book."""
+    data = make_return(answers=answers_for(small_rubric()))
+    rows = {ind: named_cell(data, f"rating_{ind.replace('.', '_')}") for ind in PREFILL}
+
+    def change(book):
+        for sheet_name in {sheet for sheet, _ in rows.values()}:
+            for col, header in HEADERS.items():
+                book[sheet_name][f"{col}2"] = header
+        for ind, (sheet_name, ref) in rows.items():
+            row = ref[1:]
+            for col, value in zip(HEADERS, PREFILL[ind], strict=True):
+                book[sheet_name][f"{col}{row}"] = value
+                name = f"{KINDS[col]}_{ind.replace('.', '_')}"
+                book.defined_names[name] = DefinedName(
+                    name, attr_text=f"'{sheet_name}'!${col}${row}")
+        for name, ref in (names or {}).items():
+            if ref is None:
+                del book.defined_names[name]
+            else:
+                book.defined_names[name] = DefinedName(name, attr_text=ref)
+        if edit is not None:
+            edit(book)
+
+    return with_openpyxl(data, change)
+
+
+def fields(result) -> dict[str, tuple]:
+    return {a.indicator_id: (a.level, a.previous_level, a.review, a.followup)
+            for a in result.answers}
+
+
+def problems(result) -> list[tuple]:
+    return [(p.code, p.severity, p.message, p.sheet, p.cell) for p in result.problems]
+
+
+# (sic: "is gone or do not point", as the reader words it today)
+LOST_ONE = ("1 cell of last cycle's answers, follow-up or review could not be read and was "
+            "left empty ({}): the defined name is gone or do not point at their places")
+
+# -- prefill cells -----------------------------------------------------------------------------
+
+
+def test_the_check_of_sample_prefill_reads_clean():
+    result = read(prefilled(), small_rubric())
+    assert fields(result)["1.1"] == (1, 1, "Reviewed", "Done")
+    assert problems(result) == []
+
+
+def test_a_lost_previous_next_steps_cell_is_one_warning_not_a_crash():
+    result = read(prefilled(names={"previous_next_steps_1_2": None}), small_rubric())
+    assert fields(result) == {
+        "1.1": (1, 1, "Reviewed", "Done"),
+        "1.2": (2, 1, "Reviewed", "In progress"),
+        "1.3": (3, 3, "Reviewed", ""),
+        "2.1": (1, 1, "Reviewed", "Dropped"),
+        "2.2": (2, 2, "Reviewed", "Not started"),
+    }
+    assert problems(result) == [
+        ("prefill-cell-missing", "warning", LOST_ONE.format("previous_next_steps_1_2"), "", "")]
+
+
+def test_a_merged_away_follow_up_cell_is_left_empty_and_named():
+    # K5:L5 merged: the follow-up of 1.2 (L5) is merged into K5
+    result = read(prefilled(edit=lambda book: book[D1].merge_cells("K5:L5")), small_rubric())
+    assert fields(result)["1.2"] == (2, 1, "Reviewed", "")
+    assert problems(result) == [
+        ("prefill-cell-missing", "warning", LOST_ONE.format("followup_1_2"), "", "")]
+
+
+def test_a_formula_in_a_follow_up_cell_is_its_value_with_a_warning_naming_it():
+    data = set_cell_xml(prefilled(), D1, "L4",
+                        '<c r="L4" t="str"><f>"Do"&amp;"ne"</f><v>Done</v></c>')
+    result = read(data, small_rubric())
+    assert fields(result)["1.1"] == (1, 1, "Reviewed", "Done")
+    assert problems(result) == [
+        ("formula-value", "warning",
+         'the follow-up of 1.1 is a formula; its last computed value "Done" was used',
+         D1, "L4")]
+
+
+def test_an_error_value_in_a_follow_up_cell_is_kept_as_its_text_and_reported():
+    data = set_cell_xml(prefilled(), D1, "L4", '<c r="L4" t="e"><v>#N/A</v></c>')
+    result = read(data, small_rubric())
+    assert fields(result)["1.1"] == (1, 1, "Reviewed", "#N/A")
+    assert problems(result) == [
+        ("error-value", "warning",
+         "the follow-up of 1.1 shows the error value #N/A; it was kept as that text",
+         D1, "L4")]
