@@ -110,8 +110,17 @@ class Consolidation:
     def school(self, school_id: str) -> School | None:
         return self._by_id.get(school_id)
 
+    def compared(self, result: ReturnResult) -> list[Compared]:
+        """compared(result) for a result of this run, worked out once: agreement.csv, the
+        Agreement sheet (twice) and the report each go over every team return."""
+        found = self._compared.get(id(result))
+        if found is None or found[0] is not result:  # the result held: its id stays its own
+            found = self._compared[id(result)] = (result, list(compared(result)))
+        return found[1]
+
     def __post_init__(self) -> None:
         self._by_id = {s.school_id: s for s in self.roster}
+        self._compared: dict[int, tuple[ReturnResult, list[Compared]]] = {}
 
 
 # -- reading ------------------------------------------------------------------------
@@ -536,7 +545,7 @@ def figures(levels: tuple[int | None, ...]) -> Figures:
                    rated.within_one, rated.flagged)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a run keeps one per compared indicator
 class Compared:
     """One indicator of a team return that at least two raters rated."""
 
@@ -558,8 +567,10 @@ def compared(result: ReturnResult) -> Iterator[Compared]:
     held = getattr(answers, "held_rows", None)  # packed answers: no Answer objects made
     agreed = ((r[0], r[1]) for r in held) if held is not None else (
         (a.indicator_id, a.level) for a in answers)
+    # team.of(), without a call per indicator
+    levels, unrated = team.levels, (None,) * team.raters
     for indicator_id, level in agreed:
-        found = figures(team.of(indicator_id))
+        found = figures(levels.get(indicator_id, unrated))
         if found.spread is not None:
             yield Compared(indicator_id, found, level)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import os
 import re
 import stat
@@ -489,19 +490,42 @@ def _starts_as_zip(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
         return handle.read(4) == _ZIP_MAGIC
 
 
+_CSV_CHUNK = 100  # rows formatted together (a few KB; a row with long evidence, 64 KB)
+
+
 def write_csv(path: str | Path, columns: tuple[str, ...], rows: Iterable[list]) -> None:
     """A UTF-8 CSV file; text a spreadsheet would run as a formula is escaped (csv_safe)."""
     # The csv module quotes a field only for the line terminator's characters: written with
     # "\r\n" it quotes a lone CR inside a field too (readers would split the row there);
-    # each row's own terminator is then written as "\n".
-    line = io.StringIO()
-    writer = csv.writer(line, lineterminator="\r\n")
+    # each row's own terminator is then written as "\n". Rows are formatted a chunk at a
+    # time: where a chunk's only CRs are its terminators, all are replaced at once.
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
     with open(path, "w", encoding="utf-8", newline="") as f:
-        for row in _with_header(columns, rows):
-            writer.writerow([v if isinstance(v, int) else csv_safe(v) for v in row])
-            f.write(line.getvalue()[:-2] + "\n")
-            line.seek(0)
-            line.truncate()
+        rows = _with_header(columns, rows)
+        while chunk := [_csv_fields(row) for row in itertools.islice(rows, _CSV_CHUNK)]:
+            writer.writerows(chunk)
+            text = _taken(buffer)
+            if text.count("\r") == len(chunk):
+                f.write(text.replace("\r\n", "\n"))
+                continue
+            for row in chunk:  # a CR inside a field: row by row
+                writer.writerow(row)
+                f.write(_taken(buffer)[:-2] + "\n")
+
+
+def _csv_fields(row: list) -> list:
+    """csv_safe of every field but numbers; text that needs no apostrophe as it is."""
+    return [v if isinstance(v, int) or (v.__class__ is str and not v.startswith(_FORMULA_START))
+            else csv_safe(v) for v in row]
+
+
+def _taken(buffer: io.StringIO) -> str:
+    """What the buffer holds, leaving it empty."""
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
 
 
 def _with_header(columns: tuple[str, ...], rows: Iterable[list]) -> Iterator[list]:

@@ -98,6 +98,7 @@ class _Reader:
         self.expected: dict[str, tuple[str, str, str]] = {}  # name -> (kind, indicator, domain)
         self.domain_sheets: dict[str, str] = {}  # domain id -> the sheet its names point at
         self.header_rows: dict[str, int | None] = {}  # sheet -> its header row
+        self.headings: dict[tuple[str, int], str] = {}  # (sheet, column) -> heading()
         self.columns = layout.DomainColumns(len(rubric.levels))
         self.rating_cells: dict[str, tuple[str, str]] = {}  # indicator -> its rating's cell
         self.team_home: str | None = None  # the sheet most team names point at
@@ -514,9 +515,13 @@ class _Reader:
             return
         indicators = [answer.indicator_id for answer in self.result.answers]
         self.team_columns = layout.TeamColumns(raters)
+        kinds = layout.team_kinds(raters)
         self.team_checks = {kind: (self.team_columns.offset(kind), self.team_columns.header(kind))
-                            for kind in layout.team_kinds(raters)}
-        self.team_home = self.team_sheet(book, raters, indicators)
+                            for kind in kinds}
+        # Every team name is spelled once: a 5-rater return has 173 of them.
+        cell_names = {ind_id: [layout.defined_name(kind, ind_id) for kind in kinds]
+                      for ind_id in indicators}
+        self.team_home = self.team_sheet(book, raters, cell_names)
         lost: list[str] = []  # the team names whose cells could not be read
         names = tuple(self.rater_name(book, k, lost) for k in range(1, raters + 1))
         who = [f"rater {k} ({values.quote(name, limit=40)[1:-1]})" if name else f"rater {k}"
@@ -524,10 +529,10 @@ class _Reader:
         levels: dict[str, tuple[int | None, ...]] = {}
         notes: dict[str, str] = {}
         unread_notes: set[str] = set()
-        for ind_id in indicators:
-            levels[ind_id] = tuple(self.rater_level(book, k, ind_id, who[k - 1], lost)
-                                   for k in range(1, raters + 1))
-            note = self.agreement_note(book, ind_id, lost)
+        for ind_id, (*rater_names, note_name) in cell_names.items():
+            levels[ind_id] = tuple(self.rater_level(book, k, ind_id, who[k - 1], lost, name)
+                                   for k, name in enumerate(rater_names, 1))
+            note = self.agreement_note(book, ind_id, lost, note_name)
             if note is None:
                 unread_notes.add(ind_id)
             elif note.strip():
@@ -553,14 +558,18 @@ class _Reader:
         """How many raters the workbook's names show (0 below MIN_RATERS): the `raters` key
         is editable on the hidden sheet, and a lowered count must not make a rater's filled,
         named cells vanish."""
-        highest = max((int(match.group(1) or match.group(2)) for name in book.names
+        # rater_K_ is decided by a name's first 8 characters: a team's 140 rating names
+        # come down to a few to match.
+        candidates = {name if name.startswith("rater_name_") else name[:8]
+                      for name in book.names if name.startswith("rater_")}
+        highest = max((int(match.group(1) or match.group(2)) for name in candidates
                        if (match := _RATER_NAME.match(name))), default=0)
         return highest if highest >= layout.MIN_RATERS else 0
 
     def rater_name(self, book: locate.Book, k: int, lost: list[str]) -> str:
         name, what = layout.rater_name(k), f"the name of rater {k}"
-        found = self.team_cell(book, name, what, lambda _sheet, rows, row, col: (
-            _text_at(rows, row + 1, col) == layout.rater_header(k)))  # right above "Rater K"
+        # right above "Rater K"
+        found = self.team_cell(book, name, what, (1, 0, layout.rater_header(k), None))
         if found is None:
             lost.append(name)
             return ""
@@ -568,13 +577,12 @@ class _Reader:
         return self.text_cell(value, what, sheet, ref).strip()
 
     def rater_level(self, book: locate.Book, k: int, ind_id: str, who: str,
-                    lost: list[str]) -> int | None:
-        """Rater k's level of an indicator; None when not rated, not a level or unreadable.
-        `who` names the rater in messages: "rater 2 (Ana Ruiz)"."""
-        kind = layout.rater_kind(k)
-        name = layout.defined_name(kind, ind_id)
+                    lost: list[str], name: str) -> int | None:
+        """Rater k's level of an indicator (its cell's defined name: `name`); None when not
+        rated, not a level or unreadable. `who` names the rater in messages: "rater 2 (Ana
+        Ruiz)"."""
         what = f"the rating of {ind_id} by {who}"
-        found = self.team_cell(book, name, what, self.team_place(kind, ind_id))
+        found = self.team_cell(book, name, what, self.team_place(layout.rater_kind(k), ind_id))
         if found is None:
             lost.append(name)
             return None
@@ -589,9 +597,10 @@ class _Reader:
             )
         return rating.level
 
-    def agreement_note(self, book: locate.Book, ind_id: str, lost: list[str]) -> str | None:
-        """The note as typed ("" when blank); None when its cell could not be read."""
-        name = layout.defined_name(layout.NOTE_KIND, ind_id)
+    def agreement_note(self, book: locate.Book, ind_id: str, lost: list[str],
+                       name: str) -> str | None:
+        """The note as typed ("" when blank); None when its cell could not be read. `name`
+        is its cell's defined name."""
         what = f"the agreement note of {ind_id}"
         found = self.team_cell(book, name, what, self.team_place(layout.NOTE_KIND, ind_id))
         if found is None:
@@ -600,45 +609,49 @@ class _Reader:
         value, sheet, ref, _stored = found
         return self.text_cell(value, what, sheet, ref)
 
-    def team_place(self, kind: str, ind_id: str):
-        """The position check of a team input cell: in its indicator's row (the id cell
-        says which) and under its column's header ("Rater K", "Agreement note")."""
+    def team_place(self, kind: str, ind_id: str) -> tuple[int, int, str, str]:
+        """The position check of a team input cell (see team_cell): in its indicator's row
+        (the id cell says which) and under its column's header ("Rater K", "Agreement
+        note")."""
         offset, header = self.team_checks[kind]
+        return 0, offset, ind_id, header
 
-        def check(sheet: locate.SheetInfo, rows: list[list], row: int, col: int) -> bool:
-            return (_text_at(rows, row, col - offset) == ind_id
-                    and self.heading(sheet, rows, col) == header)
-
-        return check
-
-    def team_cell(self, book: locate.Book, name: str, what: str, place):
+    def team_cell(self, book: locate.Book, name: str, what: str,
+                  place: tuple[int, int, str, str | None]):
         """(value, sheet name, cell, stored) of a team input cell, or None when it cannot be
         read: its name is gone or broken, it is not on the team sheet where `place` says,
-        another name is read from the same cell, or it is merged away."""
+        another name is read from the same cell, or it is merged away.
+
+        `place` is (down, left, text, header): the cell `down` rows below and `left`
+        columns left of it shows `text`, and the header of its column is `header` (None:
+        not checked). Data, not a function: a 5-rater return reads 173 team cells.
+        """
         found = book.resolve(name)
         if isinstance(found, locate.Unresolved) or found[0].name != self.team_home:
             return None
         sheet, ref = found
         row, col = values.split(ref)
-        if not place(sheet, self.sheets.rows(sheet), row, col):
+        down, left, text, header = place
+        rows = self.sheets.rows(sheet)
+        if _text_at(rows, row + down, col - left) != text or (
+                header is not None and self.heading(sheet, rows, col) != header):
             return None
         if self.claimed.setdefault((sheet.name, ref), name) != name:
             return None  # an answer's cell (or another team cell): never read as this one
-        cell = self.sheets.cell(sheet, ref)
+        cell = self.sheets.cell_at(sheet, row, col)
         if cell.merged_into:
             return None
         return self.value_of(cell, what, sheet.name, ref)
 
-    def team_sheet(self, book: locate.Book, raters: int, indicators: list[str]) -> str | None:
-        """The team sheet: where most team names point (it may have been renamed)."""
-        found = Counter()
+    def team_sheet(self, book: locate.Book, raters: int,
+                   cell_names: dict[str, list[str]]) -> str | None:
+        """The team sheet: where most team names point (it may have been renamed).
+        `cell_names` holds each indicator's team names (rater 1..N, then the note)."""
         team_names = [layout.rater_name(k) for k in range(1, raters + 1)]
-        team_names += [layout.defined_name(kind, ind_id) for ind_id in indicators
-                       for kind in layout.team_kinds(raters)]
-        for name in team_names:
-            place = book.resolve(name)
-            if not isinstance(place, locate.Unresolved):
-                found[place[0].name] += 1
+        team_names += [name for names in cell_names.values() for name in names]
+        places = map(book.resolve, team_names)
+        found = Counter(place[0].name for place in places
+                        if not isinstance(place, locate.Unresolved))
         return found.most_common(1)[0][0] if found else None
 
     def not_agreed(self, levels: dict[str, tuple[int | None, ...]]) -> None:
@@ -741,7 +754,15 @@ class _Reader:
         return ""
 
     def heading(self, sheet: locate.SheetInfo, rows: list[list], col: int) -> str:
-        """The header above `col` on a domain sheet: the first row with an "ID" cell."""
+        """The header above `col` on a domain sheet: the first row with an "ID" cell.
+        Remembered per column: every team cell's column is checked, 6 cells a row."""
+        key = (sheet.name, col)
+        found = self.headings.get(key)
+        if found is None:
+            found = self.headings[key] = self.header_text(sheet, rows, col)
+        return found
+
+    def header_text(self, sheet: locate.SheetInfo, rows: list[list], col: int) -> str:
         if sheet.name not in self.header_rows:
             self.header_rows[sheet.name] = next(
                 (i for i, cells in enumerate(rows[:_HEADER_SEARCH])

@@ -70,11 +70,12 @@ class Book:
         return found
 
     def _resolve(self, name: str) -> tuple[SheetInfo, str] | Unresolved:
-        text = self.names.get(name.casefold())
+        key = name.casefold()
+        text = self.names.get(key)
         if text is None:
             return Unresolved("missing-cell",
                               f"the defined name {name} is missing (it was deleted or renamed)")
-        others = self.redefined.get(name.casefold())
+        others = self.redefined.get(key)
         if others:
             return Unresolved(
                 "misplaced-cell",

@@ -77,9 +77,11 @@ def parse_position(ref: str) -> Cell:
     return int(match.group(2)) - 1, column_number(match.group(1)) - 1
 
 
-# Every cell start tag written the usual way: its letters and digits, "/" when it closes at
-# once, and "<f" when a formula is its first child.
-_CELL_SCAN = re.compile(rb'<c r="([A-Za-z]*)([0-9]*)"[^>]*?(/?)>(<f[\s/>])?')
+# Every cell start tag written the usual way: its letters and digits, the rest of the tag
+# (ending in "/" when the cell closes at once), and "<f" when a formula is its first child.
+# The rest is taken whole rather than lazily up to an optional "/": half the time on a
+# sheet of formulas (the team sheet).
+_CELL_SCAN = re.compile(rb'<c r="([A-Za-z]*)([0-9]*)"([^>]*)>(<f[\s/>])?')
 
 
 def scan(xml: bytes) -> tuple[int, set[Cell] | None]:
@@ -90,12 +92,15 @@ def scan(xml: bytes) -> tuple[int, set[Cell] | None]:
     if not _tags_plain(xml):
         return _walked_bound(xml), None
     cells = _CELL_SCAN.findall(xml)
-    # A sheet has a few distinct column letters and thousands of cells: each converted once.
+    # A sheet has a few distinct column letters and row numbers and thousands of cells:
+    # each converted once.
     columns = {letters: column_number(letters) for letters in {c[0] for c in cells}}
-    max_row = max(map(int, {digits for _, digits, _, _ in cells}), default=0)
+    rows = {digits: int(digits) for digits in {c[1] for c in cells}}
+    max_row = max(rows.values(), default=0)
     bound = max_row * max(columns.values(), default=0)
-    formulas = [(int(digits) - 1, columns[letters] - 1)
-                for letters, digits, closed, formula in cells if formula and not closed]
+    formulas = [(rows[digits] - 1, columns[letters] - 1)
+                for letters, digits, rest, formula in cells
+                if formula and not rest.endswith(b"/")]
     # Each formula tag holds "<f" (not "<formula", the tag of validations and conditional
     # formats) or ":f": when every one of those starts a usual formula cell, that is all.
     if (len(formulas) != xml.count(b"<f") - xml.count(b"<formula") + xml.count(b":f")
@@ -347,8 +352,11 @@ class Sheets:
 
     def cell(self, sheet: SheetInfo, ref: str, formulas: bool = True) -> CellValue:
         """A cell's value; `formulas=False` skips looking for a formula in it."""
+        return self.cell_at(sheet, *split(ref), formulas=formulas)
+
+    def cell_at(self, sheet: SheetInfo, row: int, col: int, formulas: bool = True) -> CellValue:
+        """cell() of a 0-based (row, col), for a caller that has split its reference."""
         loaded = self._load(sheet)
-        row, col = split(ref)
         rows = loaded.rows
         value = rows[row][col] if row < len(rows) and col < len(rows[row]) else ""
         if formulas and loaded.formulas is None:

@@ -14,7 +14,6 @@ from ..consolidate import (
     RETURNS_COLUMNS,
     SCORES_COLUMNS,
     Consolidation,
-    compared,
     has_team,
     scores,
 )
@@ -80,7 +79,7 @@ def agreement_rows(run: Consolidation) -> Iterator[list]:
     for row in run.accepted:
         result = row.result
         notes = result.team.notes if result.team is not None else {}
-        for one in compared(result):
+        for one in run.compared(result):
             found = one.figures
             yield [row.school_id, row.school_name, result.cycle, one.indicator_id,
                    found.raters, found.ratings, found.median, found.spread,

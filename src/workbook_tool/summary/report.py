@@ -31,7 +31,6 @@ from ..consolidate import (
     RATINGS_COLUMNS,
     REJECTED,
     Consolidation,
-    compared,
     has_team,
 )
 from ..files import display_name
@@ -514,7 +513,7 @@ def agreement(facts: Facts) -> str:
     compared_n = exact = within = 0
     flagged: Counter = Counter()
     for row in teams:
-        for one in compared(row.result):
+        for one in run.compared(row.result):
             compared_n += 1
             exact += one.figures.exact
             within += one.figures.within_one

@@ -26,7 +26,6 @@ from ..consolidate import (
     STATUSES,
     Consolidation,
     Figures,
-    compared,
     has_team,
 )
 from ..files import IGNORED_WHY, display_name
@@ -417,7 +416,7 @@ def _agreement(book, styles, stream: StreamedRows, run: Consolidation) -> None:
         if has_team(row.result):
             schools += 1
             rated_together = False
-            for one in compared(row.result):
+            for one in run.compared(row.result):
                 rated_together = True
                 district.add(one.figures)
                 by_indicator[one.indicator_id].add(one.figures)
@@ -438,7 +437,7 @@ def _agreement(book, styles, stream: StreamedRows, run: Consolidation) -> None:
                 continue
             tally = _Tally()
             flagged = []
-            for one in compared(result):
+            for one in run.compared(result):
                 tally.add(one.figures)
                 if one.figures.flagged:
                     flagged.append(one.indicator_id)
