@@ -20,6 +20,7 @@ from returns_kit import (
     named_cell,
     read,
     set_cell_xml,
+    sheet_part,
     small_rubric,
     with_openpyxl,
 )
@@ -147,3 +148,34 @@ def test_a_rating_cell_a_school_name_took_first_is_not_read_as_the_rating():
         ("2.1", 1, "Beginning"), ("2.2", 2, "Growing")]
     assert [(p.code, p.sheet, p.cell) for p in result.problems] == [
         ("school-mismatch", D1, "F4"), ("misplaced-cell", D1, "F4")]
+
+
+# -- a rejected return's problem keeps the sheet the rejection names -----------------------------
+
+
+def test_a_rejection_naming_a_sheet_is_one_problem_on_that_sheet():
+    data = make_return()
+    part = sheet_part(data, "Start Here")
+    data = edit_member(data, part, lambda xml: xml.replace(
+        b"</sheetData>", b'<row r="1048577"><c r="A1048577"><v>1</v></c></row></sheetData>', 1))
+    result = read(data, small_rubric())
+    # the sheet's grid: 1,048,577 rows by 4 columns (A to D)
+    assert problems(result) == [
+        ("too-large", "error",
+         "the sheet 'Start Here' spans 4,194,308 cells, over the limit of 2,000,000",
+         "Start Here", "")]
+    assert (result.answers, result.team) == ([], None)
+
+
+def test_the_carried_forward_warning_names_last_cycle_from_the_hidden_sheet():
+    def edit(book):
+        book[D1]["M4"] = "Carried forward"  # 1.1: Beginning, as last cycle
+        book["_workbook_tool"].append(["previous_cycle", "2023-24"])
+
+    result = read(prefilled(edit=edit), small_rubric())
+    assert fields(result)["1.1"] == (1, 1, "Carried forward", "Done")
+    assert problems(result) == [
+        ("carried-forward", "warning",
+         "1 of 5 ratings is still last cycle's (2023-24) with Review still \"Carried forward\": "
+         "1.1; they count as this cycle's ratings (set Review to \"Reviewed\" once the team has "
+         "looked again)", "", "")]
