@@ -179,3 +179,60 @@ def test_the_carried_forward_warning_names_last_cycle_from_the_hidden_sheet():
          "1 of 5 ratings is still last cycle's (2023-24) with Review still \"Carried forward\": "
          "1.1; they count as this cycle's ratings (set Review to \"Reviewed\" once the team has "
          "looked again)", "", "")]
+
+
+# -- an exception while reading is one "unreadable" problem -------------------------------------
+
+
+def _boom(monkeypatch, exc: BaseException):
+    from workbook_tool.reader import locate
+
+    def read_book(package):
+        raise exc
+
+    monkeypatch.setattr(locate, "read_book", read_book)
+    return read(make_return(answers=answers_for(small_rubric())), small_rubric(), "r.xlsx")
+
+
+def test_an_exception_without_a_message_is_named_by_its_type(monkeypatch):
+    result = _boom(monkeypatch, KeyError())
+    assert result.file == "r.xlsx"
+    assert problems(result) == [
+        ("unreadable", "error", "the workbook could not be read (KeyError)", "", "")]
+    assert (result.answers, result.team) == ([], None)
+
+
+def test_an_exception_message_is_its_first_line_cut_at_160_characters(monkeypatch):
+    result = _boom(monkeypatch, RuntimeError("  " + "x" * 150 + "y" * 20 + "\nsecond line"))
+    assert problems(result) == [
+        ("unreadable", "error",
+         "the workbook could not be read (RuntimeError: " + "x" * 150 + "y" * 10 + ")", "", "")]
+
+
+# -- the hidden sheet's keys -----------------------------------------------------------------------
+
+
+def _hidden(edit) -> bytes:
+    return with_openpyxl(make_return(answers=answers_for(small_rubric())),
+                         lambda book: edit(book["_workbook_tool"]))
+
+
+def test_a_hidden_sheet_without_values_falls_back_to_the_properties():
+    result = read(_hidden(lambda sheet: sheet.delete_cols(2)), small_rubric())
+    assert (result.school_id, result.school_name, result.cycle, result.format_version) == (
+        "S1", "Alpha School", "2024-25", 2)
+    assert problems(result) == []
+
+
+def test_the_first_of_two_hidden_keys_wins_and_rows_not_keyed_by_text_are_skipped():
+    def edit(sheet):
+        sheet.insert_rows(2)  # a row keyed by a number right under the headers
+        sheet["A2"] = 7
+        sheet.append(["school_name", "Gamma School"])  # a second school_name, last
+        for row in sheet.iter_rows():
+            if row[0].value == "school_name" and row[1].value == "Alpha School":
+                row[1].value = "Beta School"  # the first; the property still says Alpha
+
+    result = read(_hidden(edit), small_rubric())
+    assert (result.school_id, result.school_name) == ("S1", "Beta School")
+    assert problems(result) == []
