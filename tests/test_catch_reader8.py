@@ -9,6 +9,7 @@ Follow-up, M Review.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from openpyxl.workbook.defined_name import DefinedName
@@ -16,6 +17,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from returns_kit import (
     answers_for,
     edit_member,
+    fill,
     make_return,
     named_cell,
     read,
@@ -236,3 +238,13 @@ def test_the_first_of_two_hidden_keys_wins_and_rows_not_keyed_by_text_are_skippe
     result = read(_hidden(edit), small_rubric())
     assert (result.school_id, result.school_name) == ("S1", "Beta School")
     assert problems(result) == []
+
+
+def test_the_metadata_wins_over_the_school_cells():
+    data = fill(make_return(answers=answers_for(small_rubric())),
+                {"school_name": "Typed School", "cycle": "2099-00"})
+    result = read(data, small_rubric())
+    assert (result.school_id, result.school_name, result.cycle) == (
+        "S1", "Alpha School", "2024-25")
+    assert problems(result) == []
+    assert (result.file, result.sha256) == ("return.xlsx", hashlib.sha256(data).hexdigest())
