@@ -19,8 +19,10 @@ from returns_kit import (
     edit_member,
     fill,
     make_return,
+    members,
     named_cell,
     read,
+    rezip,
     set_cell_xml,
     sheet_part,
     small_rubric,
@@ -248,3 +250,59 @@ def test_the_metadata_wins_over_the_school_cells():
         "S1", "Alpha School", "2024-25")
     assert problems(result) == []
     assert (result.file, result.sha256) == ("return.xlsx", hashlib.sha256(data).hexdigest())
+
+
+def _keyed(key: str, value) -> bytes:
+    """The hidden sheet's `key` set to `value`, its property removed."""
+    def edit(sheet):
+        for row in sheet.iter_rows():
+            if row[0].value == key:
+                row[1].value = value
+
+    data = _hidden(edit)
+    return edit_member(data, "docProps/custom.xml", lambda xml: re.sub(
+        rf'<property name="{key}" [^>]*>.*?</property>'.encode(), b"", xml))
+
+
+def test_format_version_0_is_not_a_return():
+    result = read(_keyed("workbook_tool_format", 0), small_rubric())
+    assert result.format_version == 0
+    assert problems(result) == [
+        ("not-a-return", "error",
+         "the workbook's format version '0' is not one workbook-tool writes", "", "")]
+
+
+def test_a_newer_format_asks_for_a_newer_workbook_tool():
+    result = read(_keyed("workbook_tool_format", 3), small_rubric())
+    assert result.format_version == 3
+    assert problems(result) == [
+        ("not-a-return", "error",
+         "the workbook was made by a newer workbook-tool (format 3; this one reads format 2); "
+         "update workbook-tool to read it", "", "")]
+
+
+def test_a_rubric_id_not_given_is_shown_as_a_question_mark():
+    result = read(_keyed("rubric_id", None), small_rubric())
+    assert problems(result) == [
+        ("wrong-rubric", "error",
+         "the workbook was made from rubric '?' version '2024-01', not from "
+         "'small-test-rubric' version '2024-01'", "", "")]
+    assert result.answers == []
+
+
+def test_a_rubric_version_not_given_is_shown_as_a_question_mark():
+    result = read(_keyed("rubric_version", None), small_rubric())
+    assert problems(result) == [
+        ("wrong-rubric", "error",
+         "the workbook was made from rubric 'small-test-rubric' version '?', not from "
+         "'small-test-rubric' version '2024-01'", "", "")]
+
+
+def test_macros_are_one_warning_and_the_return_is_read():
+    parts = members(make_return(answers=answers_for(small_rubric())))
+    parts["xl/vbaProject.bin"] = b"\x00" * 64
+    result = read(rezip(parts), small_rubric(), "r.xlsm")
+    assert problems(result) == [
+        ("macros-ignored", "warning", "the workbook holds macros; they were ignored, not run",
+         "", "")]
+    assert [a.level for a in result.answers] == [1, 2, 3, 1, 2]
