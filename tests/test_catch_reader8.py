@@ -352,3 +352,14 @@ def test_a_deleted_school_name_is_named_and_the_rest_is_read():
         ("missing-cell", "error",
          "the defined name school_name is missing (it was deleted or renamed)", "", "")]
     assert (result.school_id, result.school_name) == ("S1", "Alpha School")
+
+
+def test_a_rating_stored_as_a_number_is_judged_as_stored_not_as_shown():
+    data = fill(make_return(answers=answers_for(small_rubric())), {"rating_1_1": 2.6})
+    data = with_openpyxl(data, lambda book: setattr(book[D1]["F4"], "number_format", "0"))
+    result = read(data, small_rubric())
+    assert (result.answers[0].level, result.answers[0].label) == (None, "")
+    assert problems(result) == [
+        ("invalid-rating", "error",
+         'the rating of 1.1 is "2.6", which is not one of the levels (Beginning, Growing, '
+         "Strong Practice)", D1, "F4")]
