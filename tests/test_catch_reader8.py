@@ -363,3 +363,16 @@ def test_a_rating_stored_as_a_number_is_judged_as_stored_not_as_shown():
         ("invalid-rating", "error",
          'the rating of 1.1 is "2.6", which is not one of the levels (Beginning, Growing, '
          "Strong Practice)", D1, "F4")]
+
+
+def test_a_rating_name_moved_under_another_header_is_named_with_why():
+    name = b"<definedName name=\"rating_1_1\">'D1 Leadership'!"
+    data = edit_member(make_return(answers=answers_for(small_rubric())), "xl/workbook.xml",
+                       lambda xml: xml.replace(name + b"$F$4", name + b"$H$4"))
+    result = read(data, small_rubric())
+    assert problems(result) == [
+        ("misplaced-cell", "error",
+         "the rating of 1.1 cannot be read: the defined name rating_1_1 points at H4, but the "
+         "header of its column shows \"Next steps\", not \"Rating\" (columns inserted or deleted "
+         "by a program that does not move names, or a name redefined); the answer is not used "
+         "so that it cannot land in the wrong place", D1, "H4")]
