@@ -79,9 +79,8 @@ def problems(result) -> list[tuple]:
     return [(p.code, p.severity, p.message, p.sheet, p.cell) for p in result.problems]
 
 
-# (sic: "is gone or do not point", as the reader words it today)
 LOST_ONE = ("1 cell of last cycle's answers, follow-up or review could not be read and was "
-            "left empty ({}): the defined name is gone or do not point at their places")
+            "left empty ({}): the defined name is gone or does not point at its place")
 
 # -- prefill cells -----------------------------------------------------------------------------
 

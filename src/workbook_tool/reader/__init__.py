@@ -445,14 +445,14 @@ class _Reader:
 
     def prefill_lost(self, lost: list[str]) -> None:
         listed = _listed(lost, _TEAM_NAMES_LISTED)
-        cells = "1 cell" if len(lost) == 1 else f"{len(lost)} cells"
-        self.problem(
-            "prefill-cell-missing",
-            f"{cells} of last cycle's answers, follow-up or review could not be read and "
-            f"{'was' if len(lost) == 1 else 'were'} left empty ({listed}): the defined "
-            f"{'name is' if len(lost) == 1 else 'names are'} gone or do not point at "
-            "their places",
-        )
+        what = "of last cycle's answers, follow-up or review could not be read and"
+        if len(lost) == 1:
+            told = (f"1 cell {what} was left empty ({listed}): the defined name is gone or "
+                    "does not point at its place")
+        else:
+            told = (f"{len(lost)} cells {what} were left empty ({listed}): the defined names "
+                    "are gone or do not point at their places")
+        self.problem("prefill-cell-missing", told)
 
     def carried_forward(self, previous_cycle: str) -> None:
         """One warning naming the ratings still last cycle's and not reviewed."""
