@@ -1,0 +1,130 @@
+"""Mutation run 8: reader/values.py survivors (quote, _visible, the walk, error cells,
+the 1904 date system, a workbook calamine cannot open, a missing sheet part)."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+
+from workbook_tool.reader import values
+from workbook_tool.reader.locate import SheetInfo
+from workbook_tool.reader.preflight import Limits, Package, Rejected
+
+# -- quote and _visible ----------------------------------------------------------------------
+
+
+def test_quote_of_values_that_are_not_text():
+    assert values.quote(3.0) == '"3"'  # as typed, not "3.0"
+    assert values.quote(True) == '"TRUE"'
+    assert values.quote(42) == '"42"'
+    assert values.quote("3.0") == '"3.0"'
+
+
+def test_quote_cuts_past_the_limit_with_an_ellipsis():
+    assert values.quote("x" * 60) == '"' + "x" * 60 + '"'  # at the default limit: whole
+    assert values.quote("x" * 61) == '"' + "x" * 59 + '…"'
+    assert values.quote("x" * 70) == '"' + "x" * 59 + '…"'
+    assert values.quote("abcdef", limit=5) == '"abcd…"'
+    assert values.quote("abcde", limit=5) == '"abcde"'
+
+
+def test_quote_never_cuts_a_spelled_out_character_in_half():
+    # "a" * 57 then <U+200B>: the cut at 59 would leave "<U"
+    assert values.quote("a" * 57 + "\u200b") == '"' + "a" * 57 + '…"'
+    assert values.quote("a" * 56 + "\u200b") == '"' + "a" * 56 + '…"'  # "<U+"
+
+
+def test_quote_reads_line_breaks_as_one_space():
+    assert values.quote("a\r\nb") == '"a b"'
+    assert values.quote("a\nb") == '"a b"'
+    assert values.quote("a\rb") == '"a b"'
+
+
+def test_quote_spells_out_control_and_space_characters():
+    assert values.quote("a\u0085b") == '"a<U+0085>b"'  # next line: a control character
+    assert values.quote("a\u00a0b") == '"a<U+00A0>b"'  # no-break space: looks like a space
+    assert values.quote("a\u2003b") == '"a<U+2003>b"'  # em space
+    assert values.quote("é b") == '"é b"'  # an ordinary space stays
+
+
+# -- the exact walk of unusual XML -------------------------------------------------------------
+
+
+def test_grid_bound_of_walked_xml_without_cells_is_zero():
+    assert values.grid_bound(b"<sheetData><row/></sheetData>") == 0
+    assert values.grid_bound(b"<sheetData><row/><row><c/></row></sheetData>") == 2 * 1
+
+
+def test_a_cell_outside_any_row_starts_at_the_first_column():
+    xml = b"<sheetData><c><v>1</v></c><row><c><v>2</v></c></row></sheetData>"
+    assert values.grid_bound(xml) == 1  # row 1, column A
+
+
+# -- error values written with single quotes ---------------------------------------------------
+
+
+def test_an_error_cell_written_with_single_quotes_is_found():
+    xml = b"<sheetData><row r='1'><c r='A1' t='e'><v>#N/A</v></c></row></sheetData>"
+    assert values._Loaded(xml, [], []).has_errors() is True
+    plain = b'<sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData>'
+    assert values._Loaded(plain, [], []).has_errors() is False
+
+
+# -- the 1904 date system ------------------------------------------------------------------------
+
+DATE_STYLES = (b'<styleSheet><numFmts><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
+               b'</numFmts><cellXfs><xf numFmtId="0"/><xf numFmtId="164"/></cellXfs>'
+               b'</styleSheet>')
+DATE_XML = b'<sheetData><row r="1"><c r="A1" s="1"><v>1</v></c></row></sheetData>'
+
+
+def _sheets(**parts: bytes) -> values.Sheets:
+    sheets = values.Sheets.__new__(values.Sheets)  # _shown reads only the parts given here
+    sheets.package = Package(data=b"", names=list(parts), xml=dict(parts))
+    sheets._formats = None
+    return sheets
+
+
+def test_dates_of_a_1904_workbook():
+    workbook = b'<workbook><workbookPr date1904="1"/></workbook>'
+    sheets = _sheets(**{"xl/styles.xml": DATE_STYLES, "xl/workbook.xml": workbook})
+    loaded = values._Loaded(DATE_XML, [], [])
+    assert sheets._shown(loaded, 0, 0, 1.0) == "1904-01-02"
+    sheets = _sheets(**{"xl/styles.xml": DATE_STYLES,
+                        "xl/workbook.xml": b"<workbook><workbookPr/></workbook>"})
+    assert sheets._shown(loaded, 0, 0, 1.0) == "1900-01-01"
+
+
+# -- Sheets: a workbook calamine cannot open, a missing part, closing twice --------------------
+
+
+def _xlsx() -> bytes:
+    out = io.BytesIO()
+    openpyxl.Workbook().save(out)
+    return out.getvalue()
+
+
+def test_a_workbook_calamine_cannot_open_is_unreadable():
+    with pytest.raises(Rejected) as caught:
+        values.Sheets(Package(data=b"not a zip", names=[], xml={}), None, Limits())
+    assert (caught.value.code, caught.value.message) == (
+        "unreadable", "the workbook could not be opened (Cannot detect file format)")
+    assert str(caught.value) == "the workbook could not be opened (Cannot detect file format)"
+
+
+@pytest.mark.parametrize("path", ["", "xl/worksheets/sheet9.xml"])
+def test_a_sheet_whose_part_is_missing_is_unreadable(path):
+    sheets = values.Sheets(Package(data=_xlsx(), names=[], xml={}), None, Limits())
+    with pytest.raises(Rejected) as caught:
+        sheets.rows(SheetInfo("Ratings", "visible", path))
+    assert (caught.value.code, caught.value.message, caught.value.sheet) == (
+        "unreadable", "the part of sheet 'Ratings' is missing", "Ratings")
+    sheets.close()
+
+
+def test_closing_sheets_twice_is_harmless():
+    sheets = values.Sheets(Package(data=_xlsx(), names=[], xml={}), None, Limits())
+    sheets.close()
+    sheets.close()
