@@ -4,6 +4,7 @@ the 1904 date system, a workbook calamine cannot open, a missing sheet part)."""
 from __future__ import annotations
 
 import io
+import zipfile
 
 import openpyxl
 import pytest
@@ -139,3 +140,58 @@ def test_closing_sheets_twice_is_harmless():
     sheets = values.Sheets(Package(data=_xlsx(), names=[], xml={}), None, Limits())
     sheets.close()
     sheets.close()
+
+
+# -- Sheets._load: too large, damaged, not readable by calamine, read from A1 -----------------
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def _ratings_book() -> tuple[bytes, dict[str, bytes]]:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Ratings"
+    ws["B3"] = "hello"
+    ws["AB1000"] = 7  # the grid: 1,000 rows x 28 columns
+    out = io.BytesIO()
+    wb.save(out)
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as zf:
+        parts = {name: zf.read(name) for name in zf.namelist() if name.endswith(".xml")}
+    return out.getvalue(), parts
+
+
+def _load(name: str, max_cells: int = 2_000_000, parts: dict[str, bytes] | None = None):
+    data, book_parts = _ratings_book()
+    parts = book_parts if parts is None else parts
+    sheets = values.Sheets(Package(data=data, names=list(parts), xml=parts), None,
+                           Limits(max_cells=max_cells))
+    try:
+        return sheets.rows(SheetInfo(name, "visible", SHEET))
+    finally:
+        sheets.close()
+
+
+def _rejected(*args, **kwargs) -> tuple[str, str, str]:
+    with pytest.raises(Rejected) as caught:
+        _load(*args, **kwargs)
+    return caught.value.code, caught.value.message, caught.value.sheet
+
+
+def test_a_sheet_at_the_cell_limit_is_read_and_past_it_rejected():
+    rows = _load("Ratings", max_cells=28_000)
+    assert len(rows) == 1000 and rows[2][1] == "hello"  # from A1, B3 in its place
+    assert _rejected("Ratings", max_cells=27_999) == (
+        "too-large", "the sheet 'Ratings' spans 28,000 cells, over the limit of 27,999",
+        "Ratings")
+
+
+def test_a_sheet_calamine_does_not_know_is_unreadable():
+    assert _rejected("Gone") == (
+        "unreadable", "the sheet 'Gone' could not be read (Gone)", "Gone")
+
+
+def test_a_sheet_whose_xml_is_broken_is_damaged():
+    broken = {SHEET: b"<worksheet><sheetData><row><c><v>1</v></row></sheetData></worksheet>"}
+    assert _rejected("Ratings", parts=broken) == (
+        "unreadable", "the sheet 'Ratings' is damaged (mismatched tag: line 1, column 40)",
+        "Ratings")
