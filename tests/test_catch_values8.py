@@ -195,3 +195,51 @@ def test_a_sheet_whose_xml_is_broken_is_damaged():
     assert _rejected("Ratings", parts=broken) == (
         "unreadable", "the sheet 'Ratings' is damaged (mismatched tag: line 1, column 40)",
         "Ratings")
+
+
+def test_cells_past_the_read_grid_are_empty():
+    data, parts = _ratings_book()
+    sheets = values.Sheets(Package(data=data, names=list(parts), xml=parts), None, Limits())
+    info = SheetInfo("Ratings", "visible", SHEET)
+    assert sheets.cell(info, "B3").value == "hello"
+    for ref in ("AC1", "AC3", "A1001", "AD2000"):  # the grid is A1:AB1000
+        assert sheets.cell(info, ref) == ("", False, "", None), ref
+    sheets.close()
+
+
+def _entity_book() -> tuple[bytes, dict[str, bytes]]:
+    """A sheet calamine reads whose formulas only the (defused) XML parser can place: it
+    declares an entity, and a CDATA section stops the byte scan."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Ratings"
+    ws["A1"] = "=1+1"
+    ws["B1"] = "x"
+    out = io.BytesIO()
+    wb.save(out)
+    parts, data = {}, io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as zin, zipfile.ZipFile(data, "w") as zout:
+        for info in zin.infolist():
+            part = zin.read(info.filename)
+            if info.filename == SHEET:
+                part = part.replace(b"<worksheet", b'<!DOCTYPE worksheet [<!ENTITY e "x">]>'
+                                    b"<worksheet", 1).replace(
+                    b"</sheetData>", b'<row r="2"><c r="A2" t="inlineStr"><is><t><![CDATA[y]]>'
+                    b"</t></is></c></row></sheetData>")
+                parts[SHEET] = part
+            zout.writestr(info, part)
+    return data.getvalue(), parts
+
+
+def test_formulas_are_looked_for_only_when_asked():
+    data, parts = _entity_book()
+    info = SheetInfo("Ratings", "visible", SHEET)
+    sheets = values.Sheets(Package(data=data, names=list(parts), xml=parts), None, Limits())
+    assert sheets.cell(info, "B1", formulas=False) == ("x", False, "", None)
+    assert sheets.cell(info, "A2", formulas=False) == ("y", False, "", None)
+    with pytest.raises(Rejected) as caught:
+        sheets.cell(info, "B1")
+    assert (caught.value.code, caught.value.message, caught.value.sheet) == (
+        "unreadable", "the sheet 'Ratings' is damaged (EntitiesForbidden(name='e', "
+        "system_id=None, public_id=None))", "Ratings")
+    sheets.close()
