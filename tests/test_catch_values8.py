@@ -152,6 +152,8 @@ def _ratings_book() -> tuple[bytes, dict[str, bytes]]:
     ws = wb.active
     ws.title = "Ratings"
     ws["B3"] = "hello"
+    ws["C3"] = 0.5
+    ws["C3"].number_format = "0.0%"
     ws["AB1000"] = 7  # the grid: 1,000 rows x 28 columns
     out = io.BytesIO()
     wb.save(out)
@@ -201,7 +203,8 @@ def test_cells_past_the_read_grid_are_empty():
     data, parts = _ratings_book()
     sheets = values.Sheets(Package(data=data, names=list(parts), xml=parts), None, Limits())
     info = SheetInfo("Ratings", "visible", SHEET)
-    assert sheets.cell(info, "B3").value == "hello"
+    assert sheets.cell(info, "B3") == ("hello", False, "", None)
+    assert sheets.cell(info, "C3") == ("50.0%", False, "", 0.5)  # as shown; as stored
     for ref in ("AC1", "AC3", "A1001", "AD2000"):  # the grid is A1:AB1000
         assert sheets.cell(info, ref) == ("", False, "", None), ref
     sheets.close()
@@ -243,3 +246,9 @@ def test_formulas_are_looked_for_only_when_asked():
         "unreadable", "the sheet 'Ratings' is damaged (EntitiesForbidden(name='e', "
         "system_id=None, public_id=None))", "Ratings")
     sheets.close()
+
+
+def test_fold_ignores_what_shows_nothing_and_runs_of_spaces():
+    assert values.fold("Ad\u200bvan cing") == "advan cing"
+    assert values.fold("  Advancing   Well ") == "advancing well"
+    assert values.fold("A\u00a0\u00a0B") == "a b"
