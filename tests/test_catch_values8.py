@@ -252,3 +252,24 @@ def test_fold_ignores_what_shows_nothing_and_runs_of_spaces():
     assert values.fold("Ad\u200bvan cing") == "advan cing"
     assert values.fold("  Advancing   Well ") == "advancing well"
     assert values.fold("A\u00a0\u00a0B") == "a b"
+
+
+def test_a_number_cell_without_a_reference_reads_as_calamine_read_it():
+    wb = openpyxl.Workbook()
+    wb.active.title = "Ratings"
+    out = io.BytesIO()
+    wb.save(out)
+    parts, data = {}, io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as zin, zipfile.ZipFile(data, "w") as zout:
+        for info in zin.infolist():
+            part = zin.read(info.filename)
+            if info.filename == SHEET:
+                start, end = part.index(b"<sheetData"), part.index(b"</worksheet>")
+                part = part[:start] + b"<sheetData><row><c><v>5</v></c></row></sheetData>" + (
+                    part[end:])
+                parts[SHEET] = part
+            zout.writestr(info, part)
+    sheets = values.Sheets(Package(data=data.getvalue(), names=[SHEET], xml=parts), None,
+                           Limits())
+    assert sheets.cell(SheetInfo("Ratings", "visible", SHEET), "A1") == ("5", False, "", 5.0)
+    sheets.close()
