@@ -273,3 +273,11 @@ def test_a_number_cell_without_a_reference_reads_as_calamine_read_it():
                            Limits())
     assert sheets.cell(SheetInfo("Ratings", "visible", SHEET), "A1") == ("5", False, "", 5.0)
     sheets.close()
+
+
+def test_rating_of_an_empty_cell_and_of_a_boolean(small_rubric):
+    empty = values.Rating(None, "", "empty")
+    assert values.rating_of(None, small_rubric) == empty
+    assert values.rating_of(" \u200b ", small_rubric) == empty
+    assert values.rating_of(True, small_rubric) == values.Rating(None, "", "invalid")
+    assert values.rating_of(False, small_rubric) == values.Rating(None, "", "invalid")
