@@ -115,3 +115,51 @@ def test_a_runs_compared_is_worked_out_once_per_result(monkeypatch):
     assert run.compared(second) == EXPECTED
     assert calls == [first, second]
     assert [x is first for x in calls] == [True, False]
+
+
+def test_a_return_off_the_roster_and_of_another_cycle_says_both():
+    from workbook_tool.consolidate import _check_against_roster
+    from workbook_tool.roster import School
+    run = Consolidation(rubric=None, roster=[School("S1", "Alpha School")])
+    result = ReturnResult("dir/x.xlsx", "sha", school_id="S9", school_name="Nine",
+                          cycle="2024-25", format_version=2)
+    _check_against_roster(result, run, "2025-26")
+    assert [(p.file, p.code, p.message, p.school_id) for p in result.problems] == [
+        ("dir/x.xlsx", "unknown-school", "School id 'S9' (Nine) is not on the roster.", "S9"),
+        ("dir/x.xlsx", "wrong-cycle", "The workbook is for cycle '2024-25', this "
+         "consolidation is for cycle '2025-26'.", "S9")]
+
+
+def _team_copy(i: int, levels: dict, notes: dict) -> ReturnResult:
+    return ReturnResult(f"{i}.xlsx", f"sha{i}", school_id="S1", format_version=2,
+                        team=TeamRatings(("Ann", "Bo"), levels, notes),
+                        answers=[_answer("1.1", 2)])
+
+
+def test_returns_that_differ_in_a_raters_level_or_note_are_a_conflict():
+    same = [_team_copy(0, {"1.1": (2, 3)}, {"1.1": "n"}),
+            _team_copy(1, {"1.1": (2, 3)}, {"1.1": "n"})]
+    status = {id(r): ACCEPTED for r in same}
+    _copies_and_conflicts("S1", same, status)
+    assert [status[id(r)] for r in same] == [ACCEPTED, DUPLICATE]
+    for other in ({"1.1": (2, 2)}, {"1.1": "n"}), ({"1.1": (2, 3)}, {"1.1": "m"}):
+        group = [_team_copy(0, {"1.1": (2, 3)}, {"1.1": "n"}), _team_copy(1, *other)]
+        status = {id(r): ACCEPTED for r in group}
+        _copies_and_conflicts("S1", group, status)
+        assert [status[id(r)] for r in group] == [CONFLICT, CONFLICT]
+
+
+def test_shared_team_keeps_the_ratings_and_shares_level_tuples(monkeypatch):
+    from workbook_tool.consolidate import _shared_levels, _shared_team
+    team = TeamRatings(("Ann", "Bo"), {"1.1": (2, 3), "1.2": (1, None)}, {"1.1": "note"})
+    shared = _shared_team(team)
+    assert (shared.names, shared.levels, shared.notes) == (
+        ("Ann", "Bo"), {"1.1": (2, 3), "1.2": (1, None)}, {"1.1": "note"})
+    first, second = (4, 4, 1), (1, 4, 4)
+    assert _shared_levels(first) == (4, 4, 1)
+    again = _shared_levels(tuple([4, 4, 1]))
+    assert again is first
+    assert _shared_levels(second) == (1, 4, 4)
+    monkeypatch.setattr(c, "_SHARED_AT_MOST", 0)  # full: known tuples shared, others kept
+    assert _shared_levels(tuple([4, 4, 1])) is first
+    assert _shared_levels((3, 1, 2, 4)) == (3, 1, 2, 4)
