@@ -151,6 +151,7 @@ def test_returns_that_differ_in_a_raters_level_or_note_are_a_conflict():
 
 def test_shared_team_keeps_the_ratings_and_shares_level_tuples(monkeypatch):
     from workbook_tool.consolidate import _shared_levels, _shared_team
+    monkeypatch.setattr(c, "_LEVEL_TUPLES", {})
     team = TeamRatings(("Ann", "Bo"), {"1.1": (2, 3), "1.2": (1, None)}, {"1.1": "note"})
     shared = _shared_team(team)
     assert (shared.names, shared.levels, shared.notes) == (
@@ -163,3 +164,36 @@ def test_shared_team_keeps_the_ratings_and_shares_level_tuples(monkeypatch):
     monkeypatch.setattr(c, "_SHARED_AT_MOST", 0)  # full: known tuples shared, others kept
     assert _shared_levels(tuple([4, 4, 1])) is first
     assert _shared_levels((3, 1, 2, 4)) == (3, 1, 2, 4)
+    monkeypatch.setattr(c, "_SHARED_AT_MOST", 3)  # the cap: no tuple past it is kept
+    monkeypatch.setattr(c, "_LEVEL_TUPLES", {(1,): (1,), (2,): (2,)})
+    _shared_levels((3,))
+    _shared_levels((4,))
+    assert sorted(c._LEVEL_TUPLES) == [(1,), (2,), (3,)]
+
+
+def test_packed_answers_equal_the_answers_they_hold():
+    held = PackedAnswers([_answer("1.1", 2), _answer("1.2", None)])
+    assert held == [Answer("1.1", 2, "", "", "", ""), Answer("1.2", None, "", "", "", "")]
+    assert held != [Answer("1.1", 3, "", "", "", ""), Answer("1.2", None, "", "", "", "")]
+
+
+def test_texts_past_the_budget_are_read_back_from_the_spill():
+    from workbook_tool.consolidate import TextSpill
+    spill = TextSpill(budget=0)
+    first = spill.hold(("evidence one", "next one"))
+    second = spill.hold(("evidence two", "next two"))
+    assert spill.load(second) == ("evidence two", "next two")
+    assert spill.load(first) == ("evidence one", "next one")
+
+
+def test_read_all_reports_one_per_file_read(rubric, tmp_path):
+    from returns_kit import make_return
+    from workbook_tool.files import discover
+    from workbook_tool.reader.preflight import Limits
+    for name in ("a.xlsx", "b.xlsx"):
+        (tmp_path / name).write_bytes(make_return())
+    seen = []
+    sources = discover([str(tmp_path)]).sources
+    found = list(c.read_all(sources, rubric, Limits(), progress=seen.append))
+    assert seen == [1, 1]
+    assert [r.file.rsplit("/", 1)[-1] for r in found] == ["a.xlsx", "b.xlsx"]
