@@ -197,3 +197,18 @@ def test_read_all_reports_one_per_file_read(rubric, tmp_path):
     found = list(c.read_all(sources, rubric, Limits(), progress=seen.append))
     assert seen == [1, 1]
     assert [r.file.rsplit("/", 1)[-1] for r in found] == ["a.xlsx", "b.xlsx"]
+
+
+def test_read_all_over_workers_runs_while_reading_once(rubric, tmp_path):
+    from returns_kit import make_return
+    from workbook_tool.files import discover
+    from workbook_tool.reader.preflight import Limits
+    data = make_return()
+    for i in range(8):
+        (tmp_path / f"r{i}.xlsx").write_bytes(data)
+    calls = []
+    sources = discover([str(tmp_path)]).sources
+    found = list(c.read_all(sources, rubric, Limits(), jobs=2,
+                            while_reading=lambda: calls.append("ran")))
+    assert calls == ["ran"]
+    assert [r.file.rsplit("/", 1)[-1] for r in found] == [f"r{i}.xlsx" for i in range(8)]
