@@ -281,3 +281,14 @@ def test_rating_of_an_empty_cell_and_of_a_boolean(small_rubric):
     assert values.rating_of(" \u200b ", small_rubric) == empty
     assert values.rating_of(True, small_rubric) == values.Rating(None, "", "invalid")
     assert values.rating_of(False, small_rubric) == values.Rating(None, "", "invalid")
+
+
+def test_rating_of_a_number(small_rubric):
+    growing = values.Rating(2, "Growing", "normalized")
+    assert values.rating_of(2, small_rubric) == growing
+    assert values.rating_of(2.0, small_rubric) == growing
+    assert values.rating_of(3, small_rubric) == values.Rating(3, "Strong Practice", "normalized")
+    invalid = values.Rating(None, "", "invalid")
+    assert values.rating_of(2.5, small_rubric) == invalid
+    assert values.rating_of(9, small_rubric) == invalid
+    assert values.rating_of(0.0, small_rubric) == invalid
