@@ -292,3 +292,26 @@ def test_rating_of_a_number(small_rubric):
     assert values.rating_of(2.5, small_rubric) == invalid
     assert values.rating_of(9, small_rubric) == invalid
     assert values.rating_of(0.0, small_rubric) == invalid
+
+
+def test_rating_of_text(small_rubric):
+    assert values.rating_of("Growing", small_rubric) == values.Rating(2, "Growing", "exact")
+    normalized = values.Rating(3, "Strong Practice", "normalized")
+    for typed in (" strong  practice ", "STRONG\u00a0PRACTICE", "3", "level 3",
+                  "3 - Strong Practice", "3: strong practice", "3.0", "Level3",
+                  "3) Strong Practice"):
+        assert values.rating_of(typed, small_rubric) == normalized, typed
+    invalid = values.Rating(None, "", "invalid")
+    for typed in ("4", "3 - Growing", "Strong", "level", "0", "Stron\u200eg Practice"):
+        assert values.rating_of(typed, small_rubric) == invalid, typed
+    assert values.rating_of(object(), small_rubric) == invalid
+
+
+def test_priority_of():
+    assert values.priority_of(" high ") == ("High", True)
+    assert values.priority_of("MEDIUM") == ("Medium", True)
+    assert values.priority_of("low") == ("Low", True)
+    assert values.priority_of("") == ("", True)
+    assert values.priority_of(None) == ("", True)
+    assert values.priority_of(" urgent ") == (" urgent ", False)
+    assert values.priority_of(2.0) == ("2", False)
