@@ -212,3 +212,16 @@ def test_read_all_over_workers_runs_while_reading_once(rubric, tmp_path):
                             while_reading=lambda: calls.append("ran")))
     assert calls == ["ran"]
     assert [r.file.rsplit("/", 1)[-1] for r in found] == [f"r{i}.xlsx" for i in range(8)]
+
+
+def test_read_all_over_more_workers_than_a_chunk_needs(rubric, tmp_path):
+    from returns_kit import make_return
+    from workbook_tool.files import discover
+    from workbook_tool.reader.preflight import Limits
+    data = make_return()
+    for i in range(8):
+        (tmp_path / f"r{i}.xlsx").write_bytes(data)
+    sources = discover([str(tmp_path)]).sources
+    found = list(c.read_all(sources, rubric, Limits(), jobs=5))
+    assert [r.file.rsplit("/", 1)[-1] for r in found] == [f"r{i}.xlsx" for i in range(8)]
+    assert [r.school_id for r in found] == [found[0].school_id] * 8 != [""] * 8
