@@ -58,12 +58,29 @@ def test_grid_bound_of_walked_xml_without_cells_is_zero():
     assert values.grid_bound(b"<sheetData><row/><row><c/></row></sheetData>") == 2 * 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: cells outside any <row> are walked at row -1; "
-                   "calamine reads them into row 1, so grid_bound is no upper bound for them")
-def test_cells_outside_any_row_count_in_the_grid_bound():
-    # calamine reads this sheet as [[1.0, 1.0, 1.0]]: 3 cells (checked with python-calamine)
-    xml = b"<sheetData><c><v>1</v></c><c><v>1</v></c><c><v>1</v></c></sheetData>"
-    assert values.grid_bound(xml) >= 3
+# Sheets with cells outside any <row>, and the grid python-calamine reads from each
+# (seen with python-calamine: rows x columns it allocates).
+OUTSIDE_ROWS = [
+    ("<c><v>1</v></c><c><v>2</v></c><c><v>3</v></c>", 1 * 3),  # [[1, 2, 3]]
+    ("<c><v>1</v></c><row><c><v>2</v></c></row>", 1 * 2),  # [[1, 2]]
+    ('<c><v>1</v></c><row r="3"><c><v>2</v></c></row>', 3 * 2),  # [[1, ''], ['', ''], ['', 2]]
+    ("<row><c><v>2</v></c></row><c><v>1</v></c>", 2 * 1),  # [[2], [1]]
+    ('<row r="2"><c><v>2</v></c></row><c><v>1</v></c><c><v>5</v></c>', 3 * 2),
+    ("<c><v>1</v></c><c><v>1</v></c><c><v>1</v></c><row><c><v>2</v></c></row>"
+     "<row><c><v>3</v></c></row>", 2 * 4),  # [[1, 1, 1, 2], [3, '', '', '']]
+]
+
+
+@pytest.mark.parametrize(("cells", "grid"), OUTSIDE_ROWS)
+def test_cells_outside_any_row_are_placed_as_calamine_places_them(cells, grid):
+    assert values.grid_bound(f"<sheetData>{cells}</sheetData>".encode()) == grid
+
+
+def test_a_formula_outside_any_row_is_found_where_calamine_reads_it():
+    # calamine reads [[1, 2]]: the cell before the row is A1, the row's cell B1
+    xml = (b"<sheetData><c><v>1</v></c><row><c><f>1+1</f><v>2</v></c></row>"
+           b"<row><c><f>2+2</f><v>4</v></c></row></sheetData>")
+    assert values.formula_cells(xml) == {(0, 1), (1, 0)}
 
 
 # -- error values written with single quotes ---------------------------------------------------

@@ -131,15 +131,18 @@ def _walked_bound(xml: bytes) -> int:
 
 def _walk(xml: bytes, formulas: bool):
     """(row, col, has_formula) of every cell, positioned as calamine positions them."""
-    row, col = -1, 0  # a first <row> without r= is row 0
+    # calamine's two counters: a row's r= sets the row (a row without r= keeps it), and only
+    # a row's end moves to the next row's first column. Cells written outside any <row>
+    # (before the first, or between rows) take the place the counters are at.
+    row, col = 0, 0
     pending: list = []  # the open cell: [row, col, has_formula]
     for event, element in iterparse(io.BytesIO(xml), events=("start", "end")):
         kind = local(element.tag)
         if event == "start":
             if kind == "row":
                 ref = element.get("r")
-                row = parse_position("A" + ref)[0] if ref is not None else row + 1
-                col = 0
+                if ref is not None:
+                    row = parse_position("A" + ref)[0]
             elif kind == "c":
                 ref = element.get("r")
                 position = parse_position(ref) if ref is not None else (row, col)
@@ -153,6 +156,7 @@ def _walk(xml: bytes, formulas: bool):
             pending = []
             element.clear()
         elif kind == "row":
+            row, col = row + 1, 0
             element.clear()
 
 
