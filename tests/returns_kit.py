@@ -184,3 +184,44 @@ def csv_rows(path: Path) -> list[dict[str, str]]:
 
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
+
+
+# The four prefill columns of the small rubric's domain sheets (Rating F, Evidence G, Next
+# steps H, Priority I come first), with their headers and the kinds of their names.
+PREFILL_HEADERS = {"J": "Last cycle", "K": "Last cycle's next steps", "L": "Follow-up",
+                   "M": "Review"}
+PREFILL_KINDS = {"J": "previous_rating", "K": "previous_next_steps", "L": "followup",
+                 "M": "review"}
+
+
+def prefilled_return(prefill: dict[str, tuple[str, str, str, str]],
+                     names: dict[str, str | None] | None = None, edit=None) -> bytes:
+    """A plain return of the small rubric with the four prefill columns filled and named by
+    hand (openpyxl): `prefill` maps an indicator to (last cycle's label, last cycle's next
+    steps, follow-up, review); `names` then repoints names (None deletes one), and `edit`
+    edits the book last."""
+    from openpyxl.workbook.defined_name import DefinedName
+
+    data = make_return(answers=answers_for(small_rubric()))
+    rows = {ind: named_cell(data, f"rating_{ind.replace('.', '_')}") for ind in prefill}
+
+    def change(book):
+        for sheet_name in {sheet for sheet, _ in rows.values()}:
+            for col, header in PREFILL_HEADERS.items():
+                book[sheet_name][f"{col}2"] = header
+        for ind, (sheet_name, ref) in rows.items():
+            row = ref[1:]
+            for col, value in zip(PREFILL_HEADERS, prefill[ind], strict=True):
+                book[sheet_name][f"{col}{row}"] = value
+                name = f"{PREFILL_KINDS[col]}_{ind.replace('.', '_')}"
+                book.defined_names[name] = DefinedName(
+                    name, attr_text=f"'{sheet_name}'!${col}${row}")
+        for name, ref in (names or {}).items():
+            if ref is None:
+                del book.defined_names[name]
+            else:
+                book.defined_names[name] = DefinedName(name, attr_text=ref)
+        if edit is not None:
+            edit(book)
+
+    return with_openpyxl(data, change)

@@ -12,15 +12,13 @@ from __future__ import annotations
 import hashlib
 import re
 
-from openpyxl.workbook.defined_name import DefinedName
-
 from returns_kit import (
     answers_for,
     edit_member,
     fill,
     make_return,
     members,
-    named_cell,
+    prefilled_return,
     read,
     rezip,
     set_cell_xml,
@@ -30,8 +28,6 @@ from returns_kit import (
 )
 
 D1 = "D1 Leadership"
-HEADERS = {"J": "Last cycle", "K": "Last cycle's next steps", "L": "Follow-up", "M": "Review"}
-KINDS = {"J": "previous_rating", "K": "previous_next_steps", "L": "followup", "M": "review"}
 # indicator -> (last cycle's label, last cycle's next steps, follow-up, review)
 PREFILL = {
     "1.1": ("Beginning", "Write the vision", "Done", "Reviewed"),
@@ -45,29 +41,7 @@ PREFILL = {
 def prefilled(names: dict[str, str | None] | None = None, edit=None) -> bytes:
     """A plain return with the four prefill columns filled and named by hand (openpyxl);
     `names` repoints (or with None deletes) names afterwards, `edit` edits the book."""
-    data = make_return(answers=answers_for(small_rubric()))
-    rows = {ind: named_cell(data, f"rating_{ind.replace('.', '_')}") for ind in PREFILL}
-
-    def change(book):
-        for sheet_name in {sheet for sheet, _ in rows.values()}:
-            for col, header in HEADERS.items():
-                book[sheet_name][f"{col}2"] = header
-        for ind, (sheet_name, ref) in rows.items():
-            row = ref[1:]
-            for col, value in zip(HEADERS, PREFILL[ind], strict=True):
-                book[sheet_name][f"{col}{row}"] = value
-                name = f"{KINDS[col]}_{ind.replace('.', '_')}"
-                book.defined_names[name] = DefinedName(
-                    name, attr_text=f"'{sheet_name}'!${col}${row}")
-        for name, ref in (names or {}).items():
-            if ref is None:
-                del book.defined_names[name]
-            else:
-                book.defined_names[name] = DefinedName(name, attr_text=ref)
-        if edit is not None:
-            edit(book)
-
-    return with_openpyxl(data, change)
+    return prefilled_return(PREFILL, names, edit)
 
 
 def fields(result) -> dict[str, tuple]:

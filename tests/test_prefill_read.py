@@ -18,6 +18,7 @@ from returns_kit import (
     csv_rows,
     make_return,
     named_cell,
+    prefilled_return,
     read,
     small_rubric,
     with_openpyxl,
@@ -26,8 +27,6 @@ from returns_kit import (
 # Small rubric (3 levels): Rating F, Evidence G, Next steps H, Priority I; then J Last cycle,
 # K Last cycle's next steps, L Follow-up, M Review. make_return rates 1.1 Beginning,
 # 1.2 Growing, 1.3 Strong Practice, 2.1 Beginning, 2.2 Growing.
-HEADERS = {"J": "Last cycle", "K": "Last cycle's next steps", "L": "Follow-up", "M": "Review"}
-KINDS = {"J": "previous_rating", "K": "previous_next_steps", "L": "followup", "M": "review"}
 # indicator -> (last cycle's label, last cycle's next steps, follow-up, review)
 PREFILL = {
     "1.1": ("Beginning", "Write the vision", "Done", "Carried forward"),  # carried
@@ -41,24 +40,7 @@ PREFILL = {
 def prefilled(prefill=PREFILL, names: dict[str, str] | None = None) -> bytes:
     """A plain return with the four prefill columns filled and named; `names` repoints
     names (name -> reference) afterwards."""
-    data = make_return(answers=answers_for(small_rubric()))
-    rows = {ind: named_cell(data, f"rating_{ind.replace('.', '_')}") for ind in prefill}
-
-    def edit(book):
-        for sheet_name in {sheet for sheet, _ in rows.values()}:
-            for col, header in HEADERS.items():
-                book[sheet_name][f"{col}2"] = header
-        for ind, (sheet_name, ref) in rows.items():
-            row = ref[1:]
-            for col, value in zip(HEADERS, prefill[ind], strict=True):
-                book[sheet_name][f"{col}{row}"] = value
-                name = f"{KINDS[col]}_{ind.replace('.', '_')}"
-                book.defined_names[name] = DefinedName(
-                    name, attr_text=f"'{sheet_name}'!${col}${row}")
-        for name, ref in (names or {}).items():
-            book.defined_names[name] = DefinedName(name, attr_text=ref)
-
-    return with_openpyxl(data, edit)
+    return prefilled_return(prefill, names)
 
 
 def fields(result) -> dict[str, tuple]:
