@@ -394,6 +394,12 @@ def test_an_answer_name_at_a_school_cell_is_claimed_once():
          "at the same cell as school_id, so one answer would be read twice", "D1 Leadership",
          "F4"),
     ]
+    # 1.1 is left unrated (never read from the school's cell), the others read as usual
+    assert [(a.indicator_id, a.level, a.label) for a in result.answers] == [
+        ("1.1", None, ""), ("1.2", 2, "Growing"), ("1.3", 3, "Strong Practice"),
+        ("2.1", 1, "Beginning"), ("2.2", 2, "Growing")]
+    assert [(p.code, p.sheet, p.cell) for p in result.problems] == [
+        ("school-mismatch", "D1 Leadership", "F4"), ("misplaced-cell", "D1 Leadership", "F4")]
 
 
 # -- the unrated warning: counted, listed up to ten, "indicator is" for one -----------------

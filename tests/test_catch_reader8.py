@@ -107,26 +107,6 @@ def test_an_error_value_in_a_follow_up_cell_is_kept_as_its_text_and_reported():
          D1, "L4")]
 
 
-# -- a cell two names point at is read for the first only ----------------------------------------
-
-
-def test_a_rating_cell_a_school_name_took_first_is_not_read_as_the_rating():
-    def point(xml: bytes) -> bytes:
-        xml, count = re.subn(rb'<definedName name="school_id">[^<]*</definedName>',
-                             b"<definedName name=\"school_id\">'D1 Leadership'!$F$4"
-                             b"</definedName>", xml)
-        assert count == 1
-        return xml
-
-    data = edit_member(make_return(answers=answers_for(small_rubric())), "xl/workbook.xml", point)
-    result = read(data, small_rubric())
-    assert [(a.indicator_id, a.level, a.label) for a in result.answers] == [
-        ("1.1", None, ""), ("1.2", 2, "Growing"), ("1.3", 3, "Strong Practice"),
-        ("2.1", 1, "Beginning"), ("2.2", 2, "Growing")]
-    assert [(p.code, p.sheet, p.cell) for p in result.problems] == [
-        ("school-mismatch", D1, "F4"), ("misplaced-cell", D1, "F4")]
-
-
 # -- a rejected return's problem keeps the sheet the rejection names -----------------------------
 
 

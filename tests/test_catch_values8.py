@@ -4,11 +4,11 @@ the 1904 date system, a workbook calamine cannot open, a missing sheet part)."""
 from __future__ import annotations
 
 import io
-import zipfile
 
 import openpyxl
 import pytest
 
+from returns_kit import edit_member, members
 from workbook_tool.reader import values
 from workbook_tool.reader.locate import SheetInfo
 from workbook_tool.reader.preflight import Limits, Package, Rejected
@@ -164,19 +164,28 @@ def test_closing_sheets_twice_is_harmless():
 SHEET = "xl/worksheets/sheet1.xml"
 
 
-def _ratings_book() -> tuple[bytes, dict[str, bytes]]:
+def _book(fill, sheet_edit=None) -> tuple[bytes, dict[str, bytes]]:
+    """A workbook made by openpyxl with one sheet, "Ratings" (`fill` fills it), its sheet
+    part then edited by `sheet_edit`; and its XML parts by name."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Ratings"
-    ws["B3"] = "hello"
-    ws["C3"] = 0.5
-    ws["C3"].number_format = "0.0%"
-    ws["AB1000"] = 7  # the grid: 1,000 rows x 28 columns
+    fill(ws)
     out = io.BytesIO()
     wb.save(out)
-    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as zf:
-        parts = {name: zf.read(name) for name in zf.namelist() if name.endswith(".xml")}
-    return out.getvalue(), parts
+    data = out.getvalue() if sheet_edit is None else edit_member(out.getvalue(), SHEET,
+                                                                  sheet_edit)
+    return data, {name: part for name, part in members(data).items() if name.endswith(".xml")}
+
+
+def _ratings_book() -> tuple[bytes, dict[str, bytes]]:
+    def fill(ws):
+        ws["B3"] = "hello"
+        ws["C3"] = 0.5
+        ws["C3"].number_format = "0.0%"
+        ws["AB1000"] = 7  # the grid: 1,000 rows x 28 columns
+
+    return _book(fill)
 
 
 def _load(name: str, max_cells: int = 2_000_000, parts: dict[str, bytes] | None = None):
@@ -230,25 +239,18 @@ def test_cells_past_the_read_grid_are_empty():
 def _entity_book() -> tuple[bytes, dict[str, bytes]]:
     """A sheet calamine reads whose formulas only the (defused) XML parser can place: it
     declares an entity, and a CDATA section stops the byte scan."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Ratings"
-    ws["A1"] = "=1+1"
-    ws["B1"] = "x"
-    out = io.BytesIO()
-    wb.save(out)
-    parts, data = {}, io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as zin, zipfile.ZipFile(data, "w") as zout:
-        for info in zin.infolist():
-            part = zin.read(info.filename)
-            if info.filename == SHEET:
-                part = part.replace(b"<worksheet", b'<!DOCTYPE worksheet [<!ENTITY e "x">]>'
-                                    b"<worksheet", 1).replace(
-                    b"</sheetData>", b'<row r="2"><c r="A2" t="inlineStr"><is><t><![CDATA[y]]>'
-                    b"</t></is></c></row></sheetData>")
-                parts[SHEET] = part
-            zout.writestr(info, part)
-    return data.getvalue(), parts
+    def fill(ws):
+        ws["A1"] = "=1+1"
+        ws["B1"] = "x"
+
+    def declare(part: bytes) -> bytes:
+        return part.replace(b"<worksheet", b'<!DOCTYPE worksheet [<!ENTITY e "x">]>'
+                            b"<worksheet", 1).replace(
+            b"</sheetData>", b'<row r="2"><c r="A2" t="inlineStr"><is><t><![CDATA[y]]>'
+            b"</t></is></c></row></sheetData>")
+
+    data, parts = _book(fill, declare)
+    return data, {SHEET: parts[SHEET]}
 
 
 def test_formulas_are_looked_for_only_when_asked():
@@ -272,21 +274,13 @@ def test_fold_ignores_what_shows_nothing_and_runs_of_spaces():
 
 
 def test_a_number_cell_without_a_reference_reads_as_calamine_read_it():
-    wb = openpyxl.Workbook()
-    wb.active.title = "Ratings"
-    out = io.BytesIO()
-    wb.save(out)
-    parts, data = {}, io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as zin, zipfile.ZipFile(data, "w") as zout:
-        for info in zin.infolist():
-            part = zin.read(info.filename)
-            if info.filename == SHEET:
-                start, end = part.index(b"<sheetData"), part.index(b"</worksheet>")
-                part = part[:start] + b"<sheetData><row><c><v>5</v></c></row></sheetData>" + (
-                    part[end:])
-                parts[SHEET] = part
-            zout.writestr(info, part)
-    sheets = values.Sheets(Package(data=data.getvalue(), names=[SHEET], xml=parts), None,
+    def no_reference(part: bytes) -> bytes:
+        start, end = part.index(b"<sheetData"), part.index(b"</worksheet>")
+        return part[:start] + b"<sheetData><row><c><v>5</v></c></row></sheetData>" + part[end:]
+
+    data, parts = _book(lambda ws: None, no_reference)
+    parts = {SHEET: parts[SHEET]}
+    sheets = values.Sheets(Package(data=data, names=[SHEET], xml=parts), None,
                            Limits())
     assert sheets.cell(SheetInfo("Ratings", "visible", SHEET), "A1") == ("5", False, "", 5.0)
     sheets.close()

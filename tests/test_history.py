@@ -276,15 +276,21 @@ def test_a_recording_has_seventeen_statements_into_a_store(store, monkeypatch):
     assert seen["n"] == 17
 
 
-def test_a_failure_at_any_statement_leaves_the_store_as_it_was(store, tmp_path, monkeypatch):
-    before_bytes, before = store.read_bytes(), dump(store)
-    for k in range(1, 18):
+def failing_each_statement_leaves(path: Path, statements: int, monkeypatch) -> None:
+    """Recording cycle B fails at statement 1, 2, ... `statements` in turn; each time the
+    store is byte for byte and row for row as it was."""
+    before_bytes, before = path.read_bytes(), dump(path)
+    for k in range(1, statements + 1):
         with monkeypatch.context() as patch:
             fail_at(patch, k)
             with pytest.raises(RuntimeError, match="injected"):
-                history.record_cycle(store, run_b(), B, AT_B)
-        assert store.read_bytes() == before_bytes, k
-        assert dump(store) == before, k
+                history.record_cycle(path, run_b(), B, AT_B)
+        assert path.read_bytes() == before_bytes, k
+        assert dump(path) == before, k
+
+
+def test_a_failure_at_any_statement_leaves_the_store_as_it_was(store, tmp_path, monkeypatch):
+    failing_each_statement_leaves(store, 17, monkeypatch)
     history.check_store(store)
     assert [c.cycle for c in history.list_cycles(store)] == [A]
 
@@ -593,14 +599,7 @@ def test_a_migrating_recording_has_twenty_six_statements(tmp_path, monkeypatch):
 
 def test_a_failure_while_migrating_leaves_the_schema_1_store_as_it_was(tmp_path, monkeypatch):
     path = v1_store(tmp_path / "v1.sqlite")
-    before_bytes, before = path.read_bytes(), dump(path)
-    for k in range(1, 27):
-        with monkeypatch.context() as patch:
-            fail_at(patch, k)
-            with pytest.raises(RuntimeError, match="injected"):
-                history.record_cycle(path, run_b(), B, AT_B)
-        assert path.read_bytes() == before_bytes, k
-        assert dump(path) == before, k
+    failing_each_statement_leaves(path, 26, monkeypatch)
     assert rows(path, "PRAGMA user_version") == [(1,)]
     reads_of_cycle_a(path)
 
