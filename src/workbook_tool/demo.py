@@ -18,17 +18,20 @@ from __future__ import annotations
 import random
 import shutil
 import zipfile
+from collections import Counter
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
 from . import layout
+from .consolidate import scores
 from .generate import file_names, generate
 from .history import previous_answers
 from .pipeline import run_consolidation
 from .reader.model import Answer, Previous, TeamRatings
 from .roster import School, load_roster
-from .rubric import Indicator, Rubric, load_rubric
+from .rubric import NO_TIER, Indicator, Rubric, load_rubric
+from .summary.scores import tier_names
 from .team import gather
 from .writer import Issue, build_workbook
 
@@ -302,13 +305,10 @@ def certification(schools: list[School], out: Path):
 
 
 def _tiers_line(report) -> str:
-    from .consolidate import scores
-
-    found = list(scores(report.run))
-    tiers = [t.name for t in reversed(report.run.rubric.tiers)]
-    counts = [f"{sum(1 for s in found if s.tier == t)} {t}" for t in tiers]
-    below = sum(1 for s in found if not s.tier)
-    return ", ".join(counts + ([f"{below} below every tier"] if below else []))
+    counts = Counter(score.tier or NO_TIER for score in scores(report.run))
+    shown = [f"{counts[tier]} {tier}" for tier in tier_names(report.run) if tier != NO_TIER]
+    below = counts[NO_TIER]
+    return ", ".join(shown + ([f"{below} below every tier"] if below else []))
 
 
 def run_demo(out: Path, quiet: bool = False) -> str:
