@@ -238,10 +238,20 @@ def _check_string_count(name: str, body: bytes) -> None:
 
 
 def has_dtd(body: bytes) -> bool:
-    head = body[:4]
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head in (b"<\x00?\x00", b"\x00<\x00?"):
+    head = body[:2]
+    # What makes expat read UTF-16: a byte-order mark, else a NUL byte among the first two
+    # (first: big-endian, second: little-endian), whatever the characters are.
+    if head in (b"\xff\xfe", b"\xfe\xff"):
+        codec = "utf-16"
+    elif head[:1] == b"\x00":
+        codec = "utf-16-be"
+    elif head[1:2] == b"\x00":
+        codec = "utf-16-le"
+    else:
+        codec = ""
+    if codec:
         try:
-            body = body.decode("utf-16").encode("utf-8")
+            body = body.decode(codec).encode("utf-8")
         except UnicodeDecodeError:
             return True  # undecodable UTF-16 XML: refuse rather than guess
     return b"<!" in body and any(marker in body for marker in _DTD_MARKERS)
