@@ -189,3 +189,28 @@ def test_a_crashed_pool_waits_for_the_helper_thread_before_forking_again(tmp_pat
         order.append((result.file, list(done)))
     # every result comes after the crash, so after the join
     assert order == [(name, ["helper"]) for name in names]
+
+
+def test_a_missing_school_keeps_its_roster_name():
+    run = consolidate([], None, [School("S2", "Beta School")])
+    assert [(r.school_id, r.school_name, r.status, r.result) for r in run.rows] == [
+        ("S2", "Beta School", "missing", None)]
+
+
+def test_one_job_reads_in_this_process_however_many_files(monkeypatch):
+    # jobs=1 (the default) never starts worker processes, nor the helper thread that
+    # runs only while workers read.
+    def no_pool(*args):
+        raise AssertionError("worker processes started")
+
+    monkeypatch.setattr(c, "read_one", lambda source, rubric, limits: ReturnResult(
+        source.display, "sha"))
+    monkeypatch.setattr(c, "_pooled", no_pool)
+    names = [f"r{i}.xlsx" for i in range(9)]
+    sources = [Source(name, f"/nowhere/{name}") for name in names]
+    calls = []
+    for jobs in ({}, {"jobs": 1}, {"jobs": 0}):
+        found = list(c.read_all(sources, None, None, while_reading=lambda: calls.append(1),
+                                **jobs))
+        assert [r.file for r in found] == names
+    assert calls == []
