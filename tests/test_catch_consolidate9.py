@@ -214,3 +214,33 @@ def test_one_job_reads_in_this_process_however_many_files(monkeypatch):
                                 **jobs))
         assert [r.file for r in found] == names
     assert calls == []
+
+
+# -- the reader: a domain sheet without its header row (reader/__init__.py) -----------------
+
+def _without_id_header(book) -> None:
+    for row in book["D1 Leadership"].iter_rows(min_row=1, max_row=10):
+        for cell in row:
+            if cell.value == "ID":
+                cell.value = "Code"
+
+
+def test_a_domain_sheet_without_an_id_header_shows_nothing_above_its_cells():
+    from returns_kit import answers_for, make_return, read, small_rubric, with_openpyxl
+    data = with_openpyxl(make_return(answers=answers_for(small_rubric())), _without_id_header)
+    result = read(data, small_rubric())
+    assert [(p.code, p.severity, p.sheet, p.cell) for p in result.problems] == [
+        ("misplaced-cell", "error", "D1 Leadership", f"{col}{row}")
+        for row in (4, 5, 7) for col in "FGHI"]
+    assert result.problems[0].message == (
+        "the rating of 1.1 cannot be read: the defined name rating_1_1 points at F4, but the "
+        "header of its column shows nothing, not \"Rating\" (columns inserted or deleted by a "
+        "program that does not move names, or a name redefined); the answer is not used so "
+        "that it cannot land in the wrong place")
+    assert result.problems[5].message.startswith(
+        "the evidence of 1.2 cannot be read: the defined name evidence_1_2 points at G5, but "
+        "the header of its column shows nothing, not \"Evidence\"")
+    # the other domain's sheet keeps its header row: its two answers are read
+    assert (result.rated, result.total) == (2, 5)
+    assert [(a.indicator_id, a.level) for a in result.answers] == [
+        ("1.1", None), ("1.2", None), ("1.3", None), ("2.1", 1), ("2.2", 2)]
