@@ -4,6 +4,7 @@ functions with literal values."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 from workbook_tool import consolidate as c
@@ -153,12 +154,16 @@ def _returns(tmp_path, names: list[str]) -> list[Source]:
 def test_read_all_over_workers_reports_one_per_file(tmp_path):
     from returns_kit import small_rubric
     from workbook_tool.reader import Limits
-    seen = []
+    seen, daemon = [], []
     names = [f"r{i}.xlsx" for i in range(8)]
     found = list(c.read_all(_returns(tmp_path, names), small_rubric(), Limits(), jobs=2,
-                            progress=seen.append))
+                            progress=seen.append,
+                            while_reading=lambda: daemon.append(
+                                threading.current_thread().daemon)))
     assert seen == [1] * 8
     assert [r.file for r in found] == names
+    # a daemon: a run stopped mid-read (Ctrl+C) does not wait for the helper to exit
+    assert daemon == [True]
 
 
 def crash_on_boom(source):
@@ -244,3 +249,20 @@ def test_a_domain_sheet_without_an_id_header_shows_nothing_above_its_cells():
     assert (result.rated, result.total) == (2, 5)
     assert [(a.indicator_id, a.level) for a in result.answers] == [
         ("1.1", None), ("1.2", None), ("1.3", None), ("2.1", 1), ("2.2", 2)]
+
+
+def test_read_all_over_workers_holds_texts_past_the_budget_in_the_spill(tmp_path,
+                                                                        monkeypatch):
+    # Texts past the budget leave memory whether the returns were read here or in workers.
+    from returns_kit import small_rubric
+    from workbook_tool.reader import Limits
+    monkeypatch.setattr(TextSpill, "BUDGET", 0)
+    names = [f"r{i}.xlsx" for i in range(8)]
+    for jobs in (1, 2):
+        found = list(c.read_all(_returns(tmp_path, names), small_rubric(), Limits(),
+                                jobs=jobs))
+        assert [r.answers._where is not None for r in found] == [True] * 8
+        last = found[-1].answers
+        assert last.held_rows[0][:5] == ("1.1", 1, "Beginning", "", "")
+        assert last.rows[0][:5] == ("1.1", 1, "Beginning", "Evidence for 1.1",
+                                     "Next for 1.1")
