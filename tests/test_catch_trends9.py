@@ -14,6 +14,8 @@ The small rubric: 1.1 Shared vision, 1.2 Resources, 1.3 Data use (domain 1 Leade
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import openpyxl
 
 from returns_kit import small_rubric
@@ -21,8 +23,10 @@ from test_catch_summary_workbook import STYLE, look
 from workbook_tool.consolidate import PreviousCycle, TextSpill, _share_strings, consolidate
 from workbook_tool.reader.model import Answer, ReturnResult
 from workbook_tool.roster import School
+from workbook_tool.rubric import load_rubric
 from workbook_tool.summary.workbook import write_summary_workbook
 
+SMALL = Path(__file__).parent / "data" / "small_rubric.yaml"
 ROSTER = [School("S1", "Alpha School"), School("S2", "Beta School"),
           School("S3", "Gamma School")]
 LABELS = {None: "", 1: "Beginning", 2: "Growing", 3: "Strong Practice"}
@@ -221,3 +225,64 @@ def test_the_sheet_never_reads_spilled_texts_back(tmp_path, monkeypatch):
     sheet = _trends(tmp_path, results, PREVIOUS, spill=TextSpill(budget=0))
     assert len(loads) == 6
     assert sheet["B26"].value == 1
+
+
+def test_no_drop_leaves_one_note_row_and_counts_every_next_step(tmp_path):
+    """S2 kept or raised each level; its two High next steps were both done."""
+    now = {"1.1": (1, "Done"), "1.2": (2, "Done"), "1.3": (3, ""), "2.1": (3, ""),
+           "2.2": (1, "")}
+    previous = {("S2", "1.1"): (1, "Go", "High"), ("S2", "1.2"): (1, "Plan", "High")}
+    sheet = _trends(tmp_path, [_result(ROSTER[1], now)], previous)
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=12, max_col=7)]
+    blank = [None] * 7
+    assert rows == [
+        ["Per school and domain: average level", *blank[1:]],
+        ["School ID", "School", "Domain", "Average 2024-25", "Average 2025-26", "Change", None],
+        ["S2", "Beta School", "1 Leadership", 1, 2, 1, None],
+        ["S2", "Beta School", "2 Partnerships", None, 2, None, None], blank,
+        ["Dropped a level or more", *blank[1:]],
+        ["School ID", "School", "ID", "Indicator", "2024-25", "2025-26", "Change"],
+        ["No school dropped a level on any indicator.", *blank[1:]], blank,
+        ["Follow-up of 2024-25's next steps", *blank[1:]],
+        ["Priority", "Next steps", "Done", "In progress", "Not started", "Dropped",
+         "Not said"],
+        ["High", 2, 2, 0, 0, 0, 0], ["Medium", 0, 0, 0, 0, 0, 0], ["Low", 0, 0, 0, 0, 0, 0],
+        ["No priority", 0, 0, 0, 0, 0, 0]]
+    assert look(sheet["A19"]) == STYLE["note"]
+
+
+def _reordered_rubric(tmp_path):
+    """The small rubric with 1.2 renamed 1.9: rubric order 1.1, 1.9, 1.3 is not the order
+    of the ids as text."""
+    text = SMALL.read_text(encoding="utf-8").replace('id: "1.2"', 'id: "1.9"')
+    path = tmp_path / "reordered.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_rubric(path)
+
+
+def test_drops_are_listed_by_school_then_in_rubric_order(tmp_path):
+    rubric = _reordered_rubric(tmp_path)
+
+    def result(school: School, levels: dict) -> ReturnResult:
+        return ReturnResult(f"{school.school_id}.xlsx", school.school_id * 8,
+                            school.school_id, school.school_name, "2025-26", rubric.id,
+                            rubric.version, rubric.fingerprint, 2,
+                            answers=[Answer(i, lv, LABELS[lv]) for i, lv in levels.items()])
+
+    # Returns in the order S2, S1: the list still starts with S1.
+    results = [result(ROSTER[1], {"1.1": 1, "1.9": 1}),
+               result(ROSTER[0], {"1.1": 3, "1.9": 1, "1.3": 1})]
+    previous = {("S1", "1.9"): (2, "", ""), ("S1", "1.3"): (3, "", ""),
+                ("S2", "1.1"): (3, "", ""), ("S2", "1.9"): (2, "", "")}
+    run = consolidate(results, rubric, ROSTER, cycle="2025-26")
+    run.previous = PreviousCycle("2024-25", previous)
+    path = tmp_path / "district_summary.xlsx"
+    write_summary_workbook(run, path, [])
+    sheet = openpyxl.load_workbook(path)["Trends"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(max_col=7)]
+    at = rows.index(["Dropped a level or more", *[None] * 6])
+    assert rows[at + 2:at + 6] == [
+        ["S1", "Alpha School", "1.9", "Resources", "Growing", "Beginning", -1],
+        ["S1", "Alpha School", "1.3", "Data use", "Strong Practice", "Beginning", -2],
+        ["S2", "Beta School", "1.1", "Shared vision", "Strong Practice", "Beginning", -2],
+        ["S2", "Beta School", "1.9", "Resources", "Growing", "Beginning", -1]]
