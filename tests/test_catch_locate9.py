@@ -6,8 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from workbook_tool.reader.locate import Book, SheetInfo, Unresolved, custom_properties, rater_count
-from workbook_tool.reader.preflight import Package
+from workbook_tool.reader.locate import (
+    MAIN_NS,
+    Book,
+    SheetInfo,
+    Unresolved,
+    custom_properties,
+    format_version,
+    number_text,
+    parse_xml,
+    rater_count,
+    read_book,
+)
+from workbook_tool.reader.preflight import Package, Rejected
 
 DATA = SheetInfo("Data", "visible", "xl/worksheets/sheet1.xml")
 
@@ -69,3 +80,80 @@ def test_custom_properties_elsewhere_are_found_by_their_relationship_type():
 ])
 def test_the_raters_key(text, count):
     assert rater_count(text) == count
+
+
+# -- sheets by name --------------------------------------------------------------------------
+
+def test_a_sheet_is_found_by_its_name_in_any_case():
+    other = SheetInfo("data", "hidden", "xl/worksheets/sheet2.xml")
+    book = Book(sheets=[DATA, other])
+    assert book.sheet("data") is other  # the exact name first
+    assert book.sheet("DATA") is DATA  # else the first in another case
+    assert book.sheet("Notes") is None
+
+
+# -- numbers and versions in metadata --------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("1.0", "1"), ("-4.0", "-4"), ("2.5", "2.5"), ("999999999999999", "999999999999999"),
+    ("1e15", "1e15"), ("-1e15", "-1e15"), ("abc", "abc"), ("", ""),
+])
+def test_number_text(text, shown):
+    assert number_text(text) == shown
+
+
+@pytest.mark.parametrize(("text", "version"), [
+    ("1", 1), ("1.0", 1), (" 2 ", 2), ("-3", -3), ("123456789", 123456789),
+    ("1234567890", None), ("1.5", None), ("abc", None), ("", None),
+])
+def test_format_version(text, version):
+    assert format_version(text) == version
+
+
+# -- parse_xml and read_book: what is refused, word for word ---------------------------------
+
+def _refused(call) -> tuple[str, str]:
+    with pytest.raises(Rejected) as caught:
+        call()
+    return caught.value.code, caught.value.message
+
+
+def test_a_missing_damaged_or_dtd_part_is_refused_by_name():
+    package = Package(b"", [], {"xl/styles.xml": b"<styleSheet", "a.xml": b"<!DOCTYPE a><a/>"})
+    assert _refused(lambda: parse_xml(package, "xl/workbook.xml")) == (
+        "unreadable", "the workbook part xl/workbook.xml is missing")
+    assert _refused(lambda: parse_xml(package, "xl/styles.xml")) == (
+        "unreadable", "the workbook part xl/styles.xml is damaged (invalid XML)")
+    assert _refused(lambda: parse_xml(package, "a.xml")) == (
+        "unsafe-xml", "the part a.xml declares a DTD or entities")
+
+
+@pytest.mark.parametrize("root", [
+    '<workbook xmlns="urn:not-excel"/>', "<workbook/>", f'<book xmlns="{MAIN_NS}"/>'])
+def test_a_workbook_part_in_another_format_is_refused(root):
+    package = Package(b"", [], {"xl/workbook.xml": root.encode()})
+    assert _refused(lambda: read_book(package)) == (
+        "not-xlsx",
+        'the workbook part is not in the usual Excel format; open it and save it as '
+        '"Excel Workbook (.xlsx)"')
+
+
+WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def test_sheets_get_their_part_from_the_exact_relationships_part():
+    workbook = (f'<workbook xmlns="{MAIN_NS}" xmlns:r="{R_NS}"><sheets>'
+                '<sheet name="Data" sheetId="1" r:id="rId1"/>'
+                '<sheet name="Notes" sheetId="2" state="hidden"/>'  # no relationship id
+                '</sheets></workbook>')
+    package = Package(b"", [], {
+        "xl/workbook.xml": workbook.encode(),
+        # Two relationship parts whose names differ in case only: the exact name counts.
+        "XL/_RELS/WORKBOOK.XML.RELS": _rels(("rId1", "worksheet", "worksheets/other.xml")),
+        WORKBOOK_RELS: _rels(("rId1", "worksheet", "worksheets/sheet1.xml")),
+    })
+    assert read_book(package).sheets == [
+        SheetInfo("Data", "visible", "xl/worksheets/sheet1.xml"),
+        SheetInfo("Notes", "hidden", ""),
+    ]
