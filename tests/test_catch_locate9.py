@@ -157,3 +157,41 @@ def test_sheets_get_their_part_from_the_exact_relationships_part():
         SheetInfo("Data", "visible", "xl/worksheets/sheet1.xml"),
         SheetInfo("Notes", "hidden", ""),
     ]
+
+
+def test_every_sheet_and_workbook_scope_name_of_a_workbook_part():
+    workbook = (
+        f'<workbook xmlns="{MAIN_NS}" xmlns:r="{R_NS}"><sheets>'
+        '<sheet name="Data" sheetId="1" r:id="rId1"/>'
+        '<sheet name="Notes" sheetId="2" state="hidden" r:id="rId2"/>'
+        '<sheet name="Web" sheetId="3" state="veryHidden" r:id="rId3"/>'
+        '<sheet name="Lost" sheetId="4" r:id="rId9"/>'  # no such relationship
+        '<sheet sheetId="5" r:id="rId4"/>'  # no name; its relationship has no target
+        '<sheet name="Bare" sheetId="6"/>'  # no relationship id
+        '</sheets><definedNames>'
+        '<definedName name="Rating_1_1">Data!$G$4</definedName>'
+        '<definedName name="rating_1_1">Data!G4</definedName>'  # the same cell again
+        '<definedName name="RATING_1_1">Notes!$A$1</definedName>'  # another cell
+        '<definedName name="note" localSheetId="0">Data!$A$1</definedName>'  # sheet scope
+        '<definedName>Data!$B$2</definedName>'  # no name
+        '<definedName name="empty"/>'
+        '</definedNames></workbook>')
+    rels = _rels(("rId1", "worksheet", "worksheets/sheet1.xml"),
+                 ("rId2", "worksheet", "/xl/worksheets/sheet2.xml"),  # absolute
+                 ("XXXX", "worksheet", "worksheets/any.xml"))  # an odd id: no sheet has it
+    rels = rels.replace(b"</Relationships>", (
+        f'<Relationship Id="rId3" Type="{REL_TYPE}worksheet" Target="https://example.org/x"'
+        f' TargetMode="External"/><Relationship Id="rId4" Type="{REL_TYPE}worksheet"/>'
+        '</Relationships>').encode())
+    book = read_book(Package(b"", [], {"xl/workbook.xml": workbook.encode(),
+                                       WORKBOOK_RELS: rels}))
+    assert book.sheets == [
+        SheetInfo("Data", "visible", "xl/worksheets/sheet1.xml"),
+        SheetInfo("Notes", "hidden", "xl/worksheets/sheet2.xml"),
+        SheetInfo("Web", "veryHidden", ""),  # an external target is no part
+        SheetInfo("Lost", "visible", ""),
+        SheetInfo("", "visible", "xl"),  # a relationship without a target names the folder
+        SheetInfo("Bare", "visible", ""),
+    ]
+    assert book.names == {"rating_1_1": "Data!$G$4", "empty": ""}
+    assert book.redefined == {"rating_1_1": ["Notes!$A$1"]}
