@@ -195,3 +195,61 @@ def test_every_sheet_and_workbook_scope_name_of_a_workbook_part():
     ]
     assert book.names == {"rating_1_1": "Data!$G$4", "empty": ""}
     assert book.redefined == {"rating_1_1": ["Notes!$A$1"]}
+
+
+def _custom(*entries: str) -> bytes:
+    body = "".join(entries)
+    return f'<Properties xmlns="{PROPS_NS}" xmlns:vt="{VT_NS}">{body}</Properties>'.encode()
+
+
+def test_custom_properties_skip_what_is_no_property_with_a_value():
+    package = Package(b"", [], {"docProps/custom.xml": _custom(
+        '<property name="empty"/>',  # no value: skipped
+        '<other name="x"><vt:lpwstr>not a property</vt:lpwstr></other>',
+        '<property><vt:lpwstr>no name</vt:lpwstr></property>',
+        '<property name="school_id"><vt:lpwstr> S1 </vt:lpwstr></property>',
+        '<property name="cycle"><vt:lpwstr/></property>',
+        '<property name="raters"><vt:r8>3.0</vt:r8></property>',
+        '<property name="domains"><vt:i4>2</vt:i4></property>',
+        '<property name="rubric_version"><vt:lpwstr>1.0</vt:lpwstr></property>',
+        '<property name="school_id"><vt:lpwstr>S2</vt:lpwstr></property>',  # the first wins
+    )})
+    assert custom_properties(package) == {
+        "": "no name", "school_id": "S1", "cycle": "", "raters": "3", "domains": "2",
+        "rubric_version": "1.0"}
+
+
+def test_custom_properties_at_their_usual_place_win_over_the_relationships():
+    package = Package(b"", [], {
+        "_rels/.rels": _rels(("rId3", "custom-properties", "docProps/other.xml")),
+        "docProps/custom.xml": _props(school_id="S1"),
+        "docProps/other.xml": _props(school_id="S2"),
+    })
+    assert custom_properties(package) == {"school_id": "S1"}
+
+
+def test_custom_properties_through_the_exact_package_relationships_part():
+    # Two package relationship parts whose names differ in case only: the exact name counts.
+    package = Package(b"", [], {
+        "_RELS/.RELS": _rels(("rId3", "custom-properties", "docProps/other.xml")),
+        "_rels/.rels": _rels(("rId3", "custom-properties", "/docProps/props.xml")),
+        "docProps/props.xml": _props(school_id="S1"),
+        "docProps/other.xml": _props(school_id="S2"),
+    })
+    assert custom_properties(package) == {"school_id": "S1"}
+
+
+def test_a_relationship_without_an_id_is_still_read():
+    # No Id: custom properties are still found by the relationship's type (beside one
+    # without a type or a target) ...
+    rels = (f'<Relationships xmlns="x"><Relationship Id="rId9"/><Relationship '
+            f'Type="{REL_TYPE}custom-properties" Target="docProps/props.xml"/></Relationships>'
+            ).encode()
+    package = Package(b"", [], {"_rels/.rels": rels, "docProps/props.xml": _props(cycle="c")})
+    assert custom_properties(package) == {"cycle": "c"}
+    # ... and a sheet without a relationship id meets it (both ids are empty).
+    workbook = f'<workbook xmlns="{MAIN_NS}"><sheets><sheet name="Data"/></sheets></workbook>'
+    rels = (f'<Relationships xmlns="x"><Relationship Type="{REL_TYPE}worksheet" '
+            'Target="/Xtra/sheet.xml"/></Relationships>').encode()  # absolute, first letter X
+    book = read_book(Package(b"", [], {"xl/workbook.xml": workbook.encode(), WORKBOOK_RELS: rels}))
+    assert book.sheets == [SheetInfo("Data", "visible", "Xtra/sheet.xml")]
