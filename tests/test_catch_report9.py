@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -40,7 +41,7 @@ import pytest
 from points_kit import points_rubric
 from workbook_tool.consolidate import PreviousCycle, TextSpill, _share_strings, consolidate
 from workbook_tool.problems import ERROR, WARNING, Problem
-from workbook_tool.reader.model import Answer, ReturnResult
+from workbook_tool.reader.model import Answer, ReturnResult, TeamRatings
 from workbook_tool.roster import School
 from workbook_tool.rubric import Rubric, load_rubric
 from workbook_tool.summary import report
@@ -461,3 +462,163 @@ def test_the_scores_tables_byte_for_byte(tmp_path):
             '<tr><th scope="row">north</th><td class="num">1</td><td class="num">0</td>'
             '<td class="num">0</td><td class="num">0</td></tr>\n'
             "</tbody></table>\n") in scores
+
+
+# -- sections with more than the district has ------------------------------------------------
+
+def test_a_partial_return_and_a_network_of_two_schools_in_the_heatmap():
+    """A1 returned domain 1 only (its domain-2 cells are empty); A1 and F6 share north."""
+    roster = [ROSTER[0], School("F6", "Fir School", "north")]
+    returns = [_return("A1", [1, 2, 3], ids=IDS[:3]), _return("F6", [3, 3, 3, 3, 3])]
+    heatmap = _part(_page(returns, roster), "heatmap")
+    assert ('<div class="net"><h3>north <span class="small">(2 schools)</span></h3>\n'
+            '<table class="heat"><caption>Levels in north</caption>\n' + HEAT_HEAD
+            + '<tbody>\n<tr><th scope="row">Ash School<span class="id"> A1</span></th>'
+            '<td class="h1">1</td><td class="h2">2</td><td class="h3">3</td>'
+            '<td class="h0"></td><td class="h0"></td></tr>\n'
+            '<tr><th scope="row">Fir School<span class="id"> F6</span></th>'
+            + '<td class="h3">3</td>' * 5 + "</tr>\n</tbody></table></div>\n") in heatmap
+
+
+def _priority_return(school_id: str, priorities: dict[str, tuple[str, str]]) -> ReturnResult:
+    """priorities: indicator -> (priority, next steps)."""
+    rubric = small()
+    answers = [Answer(i, 2, "Growing", "", *priorities.get(i, ("", ""))[::-1]) for i in IDS]
+    return ReturnResult(f"returns/{school_id}.xlsx", f"sha-{school_id}", school_id, "", CYCLE,
+                        rubric.id, rubric.version, rubric.fingerprint, 2, answers=answers)
+
+
+def test_priorities_most_high_first_with_low_counts_and_the_steps_cut_at_five():
+    """2.2 High at 6 schools (6 next steps: 5 quoted, 1 counted), 1.2 High at 5 (5 quoted,
+    none counted) and Low at 1, 2.1 High at 1 without next steps."""
+    roster = [School(f"S{k}", f"School {k}", "") for k in range(1, 8)]
+    returns = []
+    for k in range(1, 8):
+        marked = {}
+        if k <= 6:
+            marked["2.2"] = ("High", f"Do {k}")
+        if k <= 5:
+            marked["1.2"] = ("High", f"Try {k}")
+        if k == 7:
+            marked["1.2"] = ("Low", "")
+            marked["2.1"] = ("High", "")
+        returns.append(_priority_return(f"S{k}", marked))
+    priorities = _part(_page(returns, roster), "priorities")
+
+    def quoted(word: str, count: int) -> str:
+        return "".join(f"<li><strong><bdi>School {k}</bdi></strong>: <bdi>{word} {k}</bdi></li>"
+                       for k in range(1, count + 1))
+
+    assert priorities == _section("priorities", "Priorities and next steps", (
+        "<p>The indicators schools marked High priority most often, with what they plan to do "
+        "(the Priorities sheet of district_summary.xlsx has every one).</p>\n<ol>\n"
+        "<li><h3>2.2 Family engagement</h3>\n<p>High: 6 · Medium: 0 · Low: 0 schools</p>\n"
+        f'<ul class="steps">{quoted("Do", 5)}</ul><p class="small">and 1 more.</p>\n</li>\n'
+        "<li><h3>1.2 Resources</h3>\n<p>High: 5 · Medium: 0 · Low: 1 schools</p>\n"
+        f'<ul class="steps">{quoted("Try", 5)}</ul>\n</li>\n'
+        "<li><h3>2.1 Employer partners</h3>\n<p>High: 1 · Medium: 0 · Low: 0 schools</p>\n"
+        '<p class="small">No next steps written.</p>\n</li>\n</ol>\n'))
+
+
+def test_trends_without_a_cycle_with_unrated_answers_then_and_no_next_steps():
+    """Last cycle: A1 rated 1.1 3 (now 2: a drop) and left 1.2 unrated; no next steps. The
+    run has no cycle
+    cycle of its own, so the report says "this cycle"."""
+    run = consolidate([_return("A1", [2, 2, 2, 2, 2])], small(), ROSTER[:1])
+    run.previous = PreviousCycle("2025-26", {("A1", "1.1"): (3, "", ""),
+                                             ("A1", "1.2"): (None, "", "")})
+    trends = _part(report.build_report(run, built=BUILT), "trends")
+    assert trends == _section("trends", "Trends since 2025-26", (
+        "<p>Share of rated indicators at Growing or above, 2025-26 and this cycle. 1 "
+        "school-indicator rating(s) dropped a level or more (the Trends sheet lists them).</p>\n"
+        "<table><caption>At Growing or above, then and now</caption>\n"
+        '<thead><tr><th scope="col">Indicator</th><th scope="col">2025-26</th>'
+        '<th scope="col">this cycle</th><th scope="col">Change</th></tr></thead>\n<tbody>\n'
+        + _share_row("1.1 Shared vision", "100%", "100%", "0 pts")
+        + _share_row("1.2 Resources", "–", "100%", "–")
+        + _share_row("1.3 Data use", "–", "100%", "–")
+        + _share_row("2.1 Employer partners", "–", "100%", "–")
+        + _share_row("2.2 Family engagement", "–", "100%", "–")
+        + "</tbody></table>\n"))
+
+
+def test_agreement_lists_the_five_indicators_flagged_most_often(rubric):
+    """The District Framework (28 indicators): two team returns, raters 1 and 3 (flagged)
+    on six indicators and the second on two of those, so they are flagged twice: 8 of 56
+    (48 of 56 agree, 86%)."""
+    ids = [ind.id for ind in rubric.indicators]
+    titles = {ind.id: ind.title for ind in rubric.indicators}
+
+    def team_return(school_id: str, flagged: list[str]) -> ReturnResult:
+        levels = {i: (1, 3) if i in flagged else (2, 2) for i in ids}
+        answers = [Answer(i, 2, rubric.levels[1].label) for i in ids]
+        return ReturnResult(f"returns/{school_id}.xlsx", f"sha-{school_id}", school_id, "",
+                            CYCLE, rubric.id, rubric.version, rubric.fingerprint, 2,
+                            team=TeamRatings(("Ana", "Ben"), levels), answers=answers)
+
+    run = consolidate([team_return("A1", ids[:6]), team_return("B2", ids[4:6])], rubric,
+                      ROSTER[:2], CYCLE)
+    agreement = _part(report.build_report(run, built=BUILT), "agreement")
+    most = "".join(f"<li>{i} {titles[i]}: {n} school(s)</li>"
+                   for i, n in [(ids[4], 2), (ids[5], 2), (ids[0], 1), (ids[1], 1),
+                                (ids[2], 1)])
+    assert agreement == _section("agreement", "Team agreement", (
+        "<p>2 school(s) rated as a team. Of 56 indicators rated by two raters or more, 86% had "
+        "every rater agree and 86% were within one level; 8 were 2 levels or more apart "
+        "(flagged for discussion).</p>\n"
+        f"<p>Flagged most often:</p><ul>{most}</ul>\n"))
+
+
+def test_scores_section_whole_and_without_tiers(tmp_path):
+    rubric = points_rubric(tmp_path)  # levels score 0, 2, 5; Bronze 6, Silver 12, Gold 20
+    returns = [_return("A1", [3, 3, 3, 3, 3], rubric=rubric),
+               _return("B2", [2, 2, 2, 1, 1], rubric=rubric)]
+    scores = _part(_page(returns, ROSTER[:2], rubric=rubric), "scores")
+    # Silver has no school: its heading is left out, and Bronze still follows.
+    assert scores.startswith(
+        '<section id="scores" aria-labelledby="scores-h">\n<h2 id="scores-h">Scores and tiers'
+        "</h2>\n<p>A full return scores up to 25 points; tiers: Bronze from 6, Silver from 12, "
+        "Gold from 20. An unrated indicator scores 0.</p>\n")
+    assert scores.endswith(
+        "</tbody></table>\n<h3>Gold: 1 school(s)</h3>\n<p><bdi>Ash School</bdi> (25)</p>\n"
+        "<h3>Bronze: 1 school(s)</h3>\n<p><bdi>Birch School</bdi> (6)</p>\n</section>\n")
+    bare = points_rubric(tmp_path / "..", tiers=None)
+    returns = [_return("A1", [3, 3, 3, 3, 3], rubric=bare)]
+    scores = _part(_page(returns, ROSTER[:1], rubric=bare), "scores")
+    assert "<p>A full return scores up to 25 points. An unrated indicator scores 0.</p>\n" in (
+        scores)
+
+
+def test_scores_without_an_accepted_return(tmp_path):
+    rubric = points_rubric(tmp_path)
+    assert _part(_page([], ROSTER[:1], rubric=rubric), "scores") == _absent(
+        "scores", "Scores and tiers", "No accepted return yet: no school has a score.")
+
+
+@pytest.mark.parametrize("count, rest", [
+    (200, ""), (201, " and 1 more (scores.csv has every school)")])
+def test_a_tier_names_200_schools_and_counts_the_rest(tmp_path, count, rest):
+    rubric = points_rubric(tmp_path)
+    roster = [School(f"S{k:03d}", f"School {k}", "") for k in range(1, count + 1)]
+    page = _page([_return(s.school_id, [3, 3, 3, 3, 3], rubric=rubric) for s in roster],
+                 roster, rubric=rubric)
+    shown = ", ".join(f"<bdi>School {k}</bdi> (25)" for k in range(1, 201))
+    assert f"<h3>Gold: {count} school(s)</h3>\n<p>{shown}{rest}</p>\n" in page
+
+
+def test_four_levels_give_white_text_to_the_darker_half_only(tmp_path):
+    """Levels 3 and 4 of 4 are dark; 2 of 4 is not."""
+    text = SMALL.read_text(encoding="utf-8").replace(
+        "    definition: Established and shared.\n",
+        "    definition: Established and shared.\n  - level: 4\n    label: Four\n"
+        "    definition: d4.\n")
+    text = re.sub(r'(3: "[^"]*")\}', r'\1, 4: "four"}', text)
+    text = text.replace('emphasis: ["co-design"]\n',
+                        'emphasis: ["co-design"]\n              4: four\n')
+    path = tmp_path / "four.yaml"
+    path.write_text(text, encoding="utf-8")
+    rubric = load_rubric(path)
+    run = consolidate([], rubric, [], CYCLE)
+    assert (".h1{background:#DEEBF7}.h2{background:#9ECAE1}.h3{background:#4292C6;color:#fff}"
+            ".h4{background:#08519C;color:#fff}.h0{background:#fff}") in report.build_report(
+        run, built=BUILT)
