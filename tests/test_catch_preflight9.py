@@ -14,6 +14,7 @@ import zlib
 
 import pytest
 
+from workbook_tool.reader import read_return
 from workbook_tool.reader.preflight import Limits, Package, Rejected, has_dtd, open_package
 
 MIB = 2**20
@@ -326,3 +327,50 @@ def test_undecodable_utf16_is_refused():
 def test_cdata_is_not_a_dtd():
     assert has_dtd(b"<x><![CDATA[a]]></x>") is False
     assert has_dtd(b"<x><!-- a comment --></x>") is False
+
+
+# -- Rejected, and the messages of open_package --------------------------------------------------
+
+def test_a_rejection_carries_its_code_message_and_place():
+    plain = Rejected("not-xlsx", "why")
+    assert (plain.code, plain.message, plain.sheet, plain.cell, str(plain)) == (
+        "not-xlsx", "why", "", "", "why")
+    placed = Rejected("unreadable", "why", "Sheet 1", "B2")
+    assert (placed.sheet, placed.cell) == ("Sheet 1", "B2")
+
+
+def test_a_return_refused_by_preflight_has_a_problem_without_a_place(small_rubric):
+    result = read_return(b"", "r.xlsx", small_rubric)
+    assert [(p.file, p.code, p.message, p.sheet, p.cell) for p in result.problems] == [
+        ("r.xlsx", "not-xlsx", "the file is empty (0 bytes)", "", "")]
+
+
+LOCK = ("this is a lock file that Excel or LibreOffice leaves while a workbook is open, not a "
+        "workbook; close the workbook and send the real file")
+
+
+@pytest.mark.parametrize("file", ["~$r.xlsx", "folder\\~$r.xlsx", "a\\b/.~lock.r.xlsx#"])
+def test_a_lock_file_is_named_after_windows_or_posix_folders(file):
+    with pytest.raises(Rejected) as caught:
+        open_package(b"PK\x03\x04", file, Limits())
+    assert (caught.value.code, caught.value.message) == ("not-xlsx", LOCK)
+
+
+def test_an_empty_file_and_a_broken_zip_are_named():
+    assert rejected(b"") == ("not-xlsx", "the file is empty (0 bytes)")
+    assert rejected(b"PK\x03\x04" + bytes(40)) == (
+        "not-xlsx", "the file is damaged or truncated (its zip structure is incomplete)")
+
+
+def test_a_file_of_exactly_the_size_limit_is_read():
+    data = zip_of(BASE)
+    assert open_package(data, "r.xlsx", Limits(max_file_bytes=len(data))).names == list(BASE)
+    assert rejected(data, Limits(max_file_bytes=len(data) - 1))[0] == "too-large"
+
+
+def test_a_strict_open_xml_workbook_is_named():
+    workbook = b'<workbook xmlns="http://purl.oclc.org/ooxml/spreadsheetml/main"/>'
+    assert rejected(zip_of({**BASE, "xl/workbook.xml": workbook})) == (
+        "not-xlsx",
+        'the workbook is saved as "Strict Open XML Spreadsheet"; open it and save it as '
+        '"Excel Workbook (.xlsx)"')
