@@ -370,6 +370,8 @@ def test_200_schools_to_chase_are_all_listed_and_201_say_one_more():
     roster = [School(f"S{k:03d}", f"School {k}", "") for k in range(1, 202)]
     chase = _part(_page([], roster[:200]), "chase")
     assert chase.count("<tr><td>") == 200
+    assert ("<tbody>\n<tr><td>S001</td><td>School 1</td><td></td></tr>\n"
+            "<tr><td>S002</td><td>School 2</td><td></td></tr>\n<tr><td>S003</td>") in chase
     assert "more in returns.csv" not in chase
     chase = _part(_page([], roster), "chase")
     assert chase.count("<tr><td>") == 200
@@ -522,8 +524,7 @@ def test_priorities_most_high_first_with_low_counts_and_the_steps_cut_at_five():
 
 def test_trends_without_a_cycle_with_unrated_answers_then_and_no_next_steps():
     """Last cycle: A1 rated 1.1 3 (now 2: a drop) and left 1.2 unrated; no next steps. The
-    run has no cycle
-    cycle of its own, so the report says "this cycle"."""
+    run has no cycle of its own, so the report says "this cycle"."""
     run = consolidate([_return("A1", [2, 2, 2, 2, 2])], small(), ROSTER[:1])
     run.previous = PreviousCycle("2025-26", {("A1", "1.1"): (3, "", ""),
                                              ("A1", "1.2"): (None, "", "")})
