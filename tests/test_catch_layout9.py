@@ -19,3 +19,13 @@ def test_a_plain_sheet_names_the_prefill_kind_it_does_not_have():
     with pytest.raises(KeyError) as raised:
         DomainColumns(levels=4).of("followup")
     assert raised.value.args == ("followup",)
+
+
+def test_a_negative_column_is_refused_with_its_number():
+    from workbook_tool.layout import col_letter
+
+    assert [col_letter(0), col_letter(25), col_letter(26), col_letter(701),
+            col_letter(702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+    with pytest.raises(ValueError) as raised:
+        col_letter(-1)
+    assert str(raised.value) == "no column -1"
