@@ -269,9 +269,10 @@ def test_drops_are_listed_by_school_then_in_rubric_order(tmp_path):
                             rubric.version, rubric.fingerprint, 2,
                             answers=[Answer(i, lv, LABELS[lv]) for i, lv in levels.items()])
 
-    # Returns in the order S2, S1: the list still starts with S1.
+    # Returns in the order S2, S1, and S1's answers not in rubric order: the list still
+    # starts with S1, and its drops follow the rubric.
     results = [result(ROSTER[1], {"1.1": 1, "1.9": 1}),
-               result(ROSTER[0], {"1.1": 3, "1.9": 1, "1.3": 1})]
+               result(ROSTER[0], {"1.3": 1, "1.9": 1, "1.1": 3})]
     previous = {("S1", "1.9"): (2, "", ""), ("S1", "1.3"): (3, "", ""),
                 ("S2", "1.1"): (3, "", ""), ("S2", "1.9"): (2, "", "")}
     run = consolidate(results, rubric, ROSTER, cycle="2025-26")
