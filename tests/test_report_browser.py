@@ -34,6 +34,10 @@ from workbook_tool.roster import School
 from workbook_tool.rubric import load_rubric
 from workbook_tool.summary import report
 
+# Every test here needs Chromium (the demo fixture too, so that its seconds are not spent
+# in vain): the marker lets mutation runs leave them out.
+pytestmark = pytest.mark.browser
+
 HERE = Path(__file__).parent
 SECTIONS = ["headline", "chase", "spread", "heatmap", "priorities", "trends", "agreement",
             "scores"]

@@ -366,6 +366,7 @@ def in_chromium(tmp_path_factory):
         return path, page.requests, page.errors(), page.evaluate(MEASURE)
 
 
+@pytest.mark.browser
 def test_the_hostile_report_runs_nothing_and_asks_for_nothing_else(in_chromium):
     path, requests, errors, seen = in_chromium
     assert requests == [path.as_uri()]
@@ -374,16 +375,19 @@ def test_the_hostile_report_runs_nothing_and_asks_for_nothing_else(in_chromium):
     assert (seen["pwned"], seen["sections"], seen["scripts"]) == ("undefined", 8, 0)
 
 
+@pytest.mark.browser
 def test_a_bidi_override_in_a_name_does_not_move_the_next_school(in_chromium):
     _, _, _, seen = in_chromium
     assert seen["beta"] < seen["betaScore"]
 
 
+@pytest.mark.browser
 def test_a_very_long_name_leaves_the_heatmap_cells_on_the_page(in_chromium):
     _, _, _, seen = in_chromium
     assert seen["firstCell"] < seen["width"]
 
 
+@pytest.mark.browser
 def test_the_pdf_is_printed_into_a_folder_a_url_must_encode(in_chromium):
     from workbook_tool.pdf import html_to_pdf
 
