@@ -3,9 +3,10 @@
 mutmut runs each mutant against the tests of its (narrow) selection. To learn whether other
 test files kill a survivor, run this inside the mutation folder's `mutants/` directory:
 
-    cd /tmp/workbook-tool-mutation/mutants
-    python -m mutmut results | grep survived | cut -d: -f1 > ../survivors.txt
-    PYTHONPATH=src python ../scripts/mutation_recheck.py ../survivors.txt tests/test_a.py
+    cd /tmp/workbook-tool-mutation
+    python -m mutmut results | grep survived > survivors.txt
+    cd mutants && PYTHONPATH=src python ../scripts/mutation_recheck.py ../survivors.txt \
+        tests/test_a.py
 
 It prints KILLED or SURVIVED per mutant. PYTHONPATH=src matters: without it the tests
 import the installed package, not the mutated copy, and every mutant seems to survive.
