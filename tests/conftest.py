@@ -82,3 +82,20 @@ def roster_csv(tmp_path):
         encoding="utf-8",
     )
     return path
+
+
+@pytest.fixture
+def spill_loads(monkeypatch) -> list:
+    """Where each read of texts spilled to disk (consolidate.TextSpill.load) went, in order:
+    for tests that check which outputs read spilled texts back."""
+    from workbook_tool.consolidate import TextSpill
+
+    loads = []
+    real_load = TextSpill.load
+
+    def counted(self, where):
+        loads.append(where)
+        return real_load(self, where)
+
+    monkeypatch.setattr(TextSpill, "load", counted)
+    return loads

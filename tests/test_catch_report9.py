@@ -408,27 +408,19 @@ def test_a_segment_exactly_22_wide_shows_its_count():
             + _rect("322.0", 4, "598.0", 3, "1.1", "621.0", 299) + "\n") in page
 
 
-def test_the_report_reads_spilled_texts_only_for_the_priorities(monkeypatch):
+def test_the_report_reads_spilled_texts_only_for_the_priorities(spill_loads):
     """Only the quoted next steps need the texts spilled to disk: A1's return holds the one
     High priority with next steps, B2's a High one without; C3's none is High."""
-    loads = []
-    real_load = TextSpill.load
-
-    def counted(self, where):
-        loads.append(where)
-        return real_load(self, where)
-
-    monkeypatch.setattr(TextSpill, "load", counted)
     run = _district(TextSpill(budget=0))
     page = report.build_report(run, ["returns/", "late.zip"], built=BUILT)
     assert _part(page, "priorities") == PRIORITIES
-    assert len(loads) == 3  # the three accepted returns, once, for the next steps
-    loads.clear()
+    assert len(spill_loads) == 3  # the three accepted returns, once, for the next steps
+    spill_loads.clear()
     spill = TextSpill(budget=0)  # no High priority: nothing is read back at all
     run = consolidate([_share_strings(_return(s.school_id, [2, 2, 2, 2, 2], ("Low", "Go", "")),
                                       spill) for s in ROSTER[:3]], small(), ROSTER[:3], CYCLE)
     report.build_report(run, [], built=BUILT)
-    assert loads == []
+    assert spill_loads == []
 
 
 def test_write_report_writes_utf8_whatever_the_default_encoding(tmp_path, monkeypatch):

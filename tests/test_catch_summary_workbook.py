@@ -375,20 +375,12 @@ def test_many_texts_cut_are_counted_with_a_thousands_separator(small_rubric, tmp
 
 
 def test_sheets_without_texts_never_read_spilled_texts_back(small_rubric, tmp_path,
-                                                            monkeypatch):
+                                                            monkeypatch, spill_loads):
     """With every return's evidence and next steps spilled to the disk, only the three sheets
     that show them (Priorities, Evidence, Data) read them back: 3 reads for each of the 2
     accepted returns."""
-    loads = []
-    real_load = TextSpill.load
-
-    def counted(self, where):
-        loads.append(where)
-        return real_load(self, where)
-
-    monkeypatch.setattr(TextSpill, "load", counted)
     written = _write(tmp_path, _results(), small_rubric, monkeypatch, TextSpill(budget=0))
-    assert len(loads) == 6
+    assert len(spill_loads) == 6
     evidence = openpyxl.load_workbook(written)["Evidence"]
     assert [evidence["F3"].value, evidence["G3"].value] == ["Evidence S1 1.1", "Next S1 1.1"]
 

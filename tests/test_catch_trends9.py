@@ -20,6 +20,7 @@ import openpyxl
 
 from returns_kit import small_rubric
 from test_catch_summary_workbook import STYLE, look
+from test_trends import NOW, PREVIOUS  # last cycle and this: the case of test_trends
 from workbook_tool.consolidate import PreviousCycle, TextSpill, _share_strings, consolidate
 from workbook_tool.reader.model import Answer, ReturnResult
 from workbook_tool.roster import School
@@ -57,21 +58,6 @@ def _trends(tmp_path, results, previous: dict, cycle: str = "2025-26", spill=Non
     return openpyxl.load_workbook(path)["Trends"]
 
 
-# The case of tests/test_trends.py: last cycle (level, next steps, priority); this cycle
-# (level, follow-up). S3 did not return this cycle.
-PREVIOUS = {
-    ("S1", "1.1"): (3, "Write the vision", "High"),
-    ("S1", "1.2"): (1, "", "Low"),
-    ("S1", "1.3"): (1, "Use data", "Medium"),
-    ("S1", "2.1"): (2, "Meet partners", ""),
-    ("S1", "2.2"): (2, "Survey", "Low"),
-    ("S3", "1.1"): (1, "Start", "High"),
-}
-NOW = {
-    "S1": {"1.1": (2, "Done"), "1.2": (3, ""), "1.3": (1, "In progress"),
-           "2.1": (2, "Dropped"), "2.2": (None, "Not started")},
-    "S2": {"1.1": (1, ""), "1.2": (2, ""), "1.3": (3, ""), "2.1": (3, ""), "2.2": (1, "")},
-}
 
 
 def _worked_case(tmp_path, cycle: str = "2025-26"):
@@ -210,20 +196,12 @@ def test_unrated_schools_unknown_indicators_and_levels_and_blank_next_steps(tmp_
     assert [c.value for c in sheet[10]][2:] == [0, 0, 0, 1, 0, 0, None, 1, None]
 
 
-def test_the_sheet_never_reads_spilled_texts_back(tmp_path, monkeypatch):
+def test_the_sheet_never_reads_spilled_texts_back(tmp_path, spill_loads):
     """The Trends sheet needs levels and follow-ups only: with every text spilled to disk,
     it adds no read of its own to the three sheets that show texts (3 reads a return)."""
-    loads = []
-    real_load = TextSpill.load
-
-    def counted(self, where):
-        loads.append(where)
-        return real_load(self, where)
-
-    monkeypatch.setattr(TextSpill, "load", counted)
     results = [_result(ROSTER[0], NOW["S1"]), _result(ROSTER[1], NOW["S2"])]
     sheet = _trends(tmp_path, results, PREVIOUS, spill=TextSpill(budget=0))
-    assert len(loads) == 6
+    assert len(spill_loads) == 6
     assert sheet["B26"].value == 1
 
 
