@@ -20,15 +20,12 @@ import openpyxl
 
 from points_kit import points_rubric
 from test_catch_summary_workbook import STYLE, look
+from test_scores import CYCLE, result
 from workbook_tool.consolidate import consolidate
-from workbook_tool.reader.model import Answer, ReturnResult
 from workbook_tool.roster import School
 from workbook_tool.summary.scores import by_network, ranked
 from workbook_tool.summary.workbook import write_summary_workbook
 
-IDS = ("1.1", "1.2", "1.3", "2.1", "2.2")
-LABELS = {None: "", 1: "Beginning", 2: "Growing", 3: "Strong Practice"}
-CYCLE = "2024-25"
 ROSTER = [School("S1", "Alpha School", "Beta"), School("S2", "Beta School", "alpha"),
           School("S3", "Gamma School", ""), School("S4", "Delta School", "alpha")]
 LEVELS = {"S1": (3, 3, 3, 3, 3), "S2": (2, 2, 2, None, None), "S3": (1, 1, 1, 1, 1),
@@ -38,15 +35,9 @@ NOTE = ("Points per rating: Beginning 0, Growing 2, Strong Practice 5; an unrate
         "rubric can score 25.")
 
 
-def _result(rubric, school_id: str) -> ReturnResult:
-    answers = [Answer(i, level, LABELS[level], "", "", "")
-               for i, level in zip(IDS, LEVELS[school_id], strict=True)]
-    return ReturnResult(f"returns/{school_id}.xlsx", f"sha-{school_id}", school_id, "", CYCLE,
-                        rubric.id, rubric.version, rubric.fingerprint, 2, answers=answers)
-
-
 def _run(rubric, schools=ROSTER):
-    return consolidate([_result(rubric, s.school_id) for s in schools], rubric, ROSTER, CYCLE)
+    return consolidate([result(rubric, s.school_id, LEVELS[s.school_id]) for s in schools],
+                       rubric, ROSTER, CYCLE)
 
 
 def _sheet(tmp_path, run):

@@ -20,7 +20,7 @@ import openpyxl
 
 from returns_kit import small_rubric
 from test_catch_summary_workbook import STYLE, look
-from test_trends import NOW, PREVIOUS  # last cycle and this: the case of test_trends
+from test_trends import NOW, PREVIOUS, result  # the case and builder of test_trends
 from workbook_tool.consolidate import PreviousCycle, TextSpill, _share_strings, consolidate
 from workbook_tool.reader.model import Answer, ReturnResult
 from workbook_tool.roster import School
@@ -33,19 +33,6 @@ ROSTER = [School("S1", "Alpha School"), School("S2", "Beta School"),
 LABELS = {None: "", 1: "Beginning", 2: "Growing", 3: "Strong Practice"}
 NOTE = ("This cycle's accepted returns against 2024-25's, as the history store recorded "
         "them. A school counts in a cycle only where it has an accepted return of that cycle.")
-
-
-def _result(school: School, answers: dict, cycle: str = "2025-26") -> ReturnResult:
-    """answers: indicator -> (level, follow-up) or (level, follow-up, next steps)."""
-    rubric = small_rubric()
-    return ReturnResult(
-        file=f"{school.school_id}.xlsx", sha256=school.school_id * 8,
-        school_id=school.school_id, school_name=school.school_name, cycle=cycle,
-        rubric_id=rubric.id, rubric_version=rubric.version,
-        rubric_fingerprint=rubric.fingerprint, format_version=2,
-        answers=[Answer(ind, level, LABELS[level], f"Evidence {ind}", (rest or [""])[0],
-                        followup=followup)
-                 for ind, (level, followup, *rest) in answers.items()])
 
 
 def _trends(tmp_path, results, previous: dict, cycle: str = "2025-26", spill=None):
@@ -61,7 +48,7 @@ def _trends(tmp_path, results, previous: dict, cycle: str = "2025-26", spill=Non
 
 
 def _worked_case(tmp_path, cycle: str = "2025-26"):
-    results = [_result(ROSTER[0], NOW["S1"]), _result(ROSTER[1], NOW["S2"])]
+    results = [result(ROSTER[0], NOW["S1"]), result(ROSTER[1], NOW["S2"])]
     return _trends(tmp_path, results, PREVIOUS, cycle)
 
 
@@ -168,7 +155,7 @@ def test_unrated_schools_unknown_indicators_and_levels_and_blank_next_steps(tmp_
                 ("S2", "2.2"): (None, "Ask", ""),  # unrated then and now
                 ("S3", "2.1"): (2, "", ""),  # no return now, nothing in domain 1
                 ("S9", "1.1"): (3, "", "")}  # a school no longer on the roster
-    results = [_result(ROSTER[0], now["S1"]), _result(ROSTER[1], now["S2"])]
+    results = [result(ROSTER[0], now["S1"]), result(ROSTER[1], now["S2"])]
     sheet = _trends(tmp_path, results, previous)
     rows = [[c.value for c in row] for row in sheet.iter_rows(max_col=7)]
     per_domain = rows.index(["Per school and domain: average level", *[None] * 6])
@@ -199,7 +186,7 @@ def test_unrated_schools_unknown_indicators_and_levels_and_blank_next_steps(tmp_
 def test_the_sheet_never_reads_spilled_texts_back(tmp_path, spill_loads):
     """The Trends sheet needs levels and follow-ups only: with every text spilled to disk,
     it adds no read of its own to the three sheets that show texts (3 reads a return)."""
-    results = [_result(ROSTER[0], NOW["S1"]), _result(ROSTER[1], NOW["S2"])]
+    results = [result(ROSTER[0], NOW["S1"]), result(ROSTER[1], NOW["S2"])]
     sheet = _trends(tmp_path, results, PREVIOUS, spill=TextSpill(budget=0))
     assert len(spill_loads) == 6
     assert sheet["B26"].value == 1
@@ -210,7 +197,7 @@ def test_no_drop_leaves_one_note_row_and_counts_every_next_step(tmp_path):
     now = {"1.1": (1, "Done"), "1.2": (2, "Done"), "1.3": (3, ""), "2.1": (3, ""),
            "2.2": (1, "")}
     previous = {("S2", "1.1"): (1, "Go", "High"), ("S2", "1.2"): (1, "Plan", "High")}
-    sheet = _trends(tmp_path, [_result(ROSTER[1], now)], previous)
+    sheet = _trends(tmp_path, [result(ROSTER[1], now)], previous)
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=12, max_col=7)]
     blank = [None] * 7
     assert rows == [
@@ -241,7 +228,7 @@ def _reordered_rubric(tmp_path):
 def test_drops_are_listed_by_school_then_in_rubric_order(tmp_path):
     rubric = _reordered_rubric(tmp_path)
 
-    def result(school: School, levels: dict) -> ReturnResult:
+    def reordered(school: School, levels: dict) -> ReturnResult:
         return ReturnResult(f"{school.school_id}.xlsx", school.school_id * 8,
                             school.school_id, school.school_name, "2025-26", rubric.id,
                             rubric.version, rubric.fingerprint, 2,
@@ -249,8 +236,8 @@ def test_drops_are_listed_by_school_then_in_rubric_order(tmp_path):
 
     # Returns in the order S2, S1, and S1's answers not in rubric order: the list still
     # starts with S1, and its drops follow the rubric.
-    results = [result(ROSTER[1], {"1.1": 1, "1.9": 1}),
-               result(ROSTER[0], {"1.3": 1, "1.9": 1, "1.1": 3})]
+    results = [reordered(ROSTER[1], {"1.1": 1, "1.9": 1}),
+               reordered(ROSTER[0], {"1.3": 1, "1.9": 1, "1.1": 3})]
     previous = {("S1", "1.9"): (2, "", ""), ("S1", "1.3"): (3, "", ""),
                 ("S2", "1.1"): (3, "", ""), ("S2", "1.9"): (2, "", "")}
     run = consolidate(results, rubric, ROSTER, cycle="2025-26")

@@ -40,10 +40,12 @@ def answers(levels) -> dict[str, Answer]:
             for i, level in zip(IDS, levels, strict=True)}
 
 
-def result(rubric, school_id: str) -> ReturnResult:
+def result(rubric, school_id: str, levels=None) -> ReturnResult:
+    """A return of `levels` (1.1 .. 2.2), by default the school's in LEVELS."""
+    levels = LEVELS[school_id] if levels is None else levels
     return ReturnResult(f"returns/{school_id}.xlsx", f"sha-{school_id}", school_id, "", CYCLE,
                         rubric.id, rubric.version, rubric.fingerprint, 2,
-                        answers=list(answers(LEVELS[school_id]).values()))
+                        answers=list(answers(levels).values()))
 
 
 def run(rubric, roster=ROSTER):

@@ -37,14 +37,17 @@ NOW = {
 
 
 def result(school: School, answers: dict) -> ReturnResult:
+    """answers: indicator -> (level, follow-up) or (level, follow-up, next steps); every
+    answer has evidence, so that spilled texts can be told apart from none."""
     rubric = small_rubric()
     return ReturnResult(
         file=f"{school.school_id}.xlsx", sha256=school.school_id * 8,
         school_id=school.school_id, school_name=school.school_name, cycle="2025-26",
         rubric_id=rubric.id, rubric_version=rubric.version,
         rubric_fingerprint=rubric.fingerprint, format_version=2,
-        answers=[Answer(ind, level, LABELS[level], followup=followup)
-                 for ind, (level, followup) in answers.items()])
+        answers=[Answer(ind, level, LABELS[level], f"Evidence {ind}", (rest or [""])[0],
+                        followup=followup)
+                 for ind, (level, followup, *rest) in answers.items()])
 
 
 @pytest.fixture
