@@ -33,12 +33,12 @@ import datetime as dt
 import io
 import re
 import tomllib
-from functools import cache
 from pathlib import Path
 
 import pytest
 
 from points_kit import points_rubric
+from returns_kit import SMALL_RUBRIC, small_rubric
 from workbook_tool.consolidate import PreviousCycle, TextSpill, _share_strings, consolidate
 from workbook_tool.problems import ERROR, WARNING, Problem
 from workbook_tool.reader.model import Answer, ReturnResult, TeamRatings
@@ -47,7 +47,6 @@ from workbook_tool.rubric import Rubric, load_rubric
 from workbook_tool.summary import report
 
 HERE = Path(__file__).parent
-SMALL = HERE / "data" / "small_rubric.yaml"
 IDS = ("1.1", "1.2", "1.3", "2.1", "2.2")
 LABELS = {None: "", 1: "Beginning", 2: "Growing", 3: "Strong Practice"}
 CYCLE = "2026-27"
@@ -58,17 +57,12 @@ ROSTER = [School("A1", "Ash School", "north"), School("B2", "Birch School", "Bet
           School("E5", "Elm School", "")]
 
 
-@cache
-def small() -> Rubric:
-    return load_rubric(SMALL)
-
-
 def _return(school_id: str, levels, first: tuple[str, str, str] = ("", "", ""),
             problems: tuple[tuple[str, str], ...] = (), rubric: Rubric | None = None,
             ids=IDS) -> ReturnResult:
     """first: (priority, next steps, follow-up) of the first indicator; problems:
     (severity, message)."""
-    rubric = rubric or small()
+    rubric = rubric or small_rubric()
     file = f"returns/{school_id}.xlsx"
     answers = [Answer(i, level, LABELS[level], "Evidence", next_steps=first[1] if k == 0 else "",
                       priority=first[0] if k == 0 else "", followup=first[2] if k == 0 else "")
@@ -90,7 +84,7 @@ def _district(spill: TextSpill | None = None):
     ]
     if spill is not None:
         returns = [_share_strings(r, spill) for r in returns]
-    run = consolidate(returns, small(), ROSTER, CYCLE)
+    run = consolidate(returns, small_rubric(), ROSTER, CYCLE)
     run.previous = PreviousCycle("2025-26", {
         ("A1", "1.1"): (2, "Old plan", "High"), ("A1", "2.1"): (3, "", ""),
         ("B2", "1.1"): (3, "Keep", "Low"), ("C3", "1.2"): (3, "", "")})
@@ -328,7 +322,7 @@ def test_the_page_is_its_parts_in_order(page):
 # -- the cases the district does not reach ---------------------------------------------------
 
 def _page(returns, roster, cycle=CYCLE, inputs=(), rubric=None) -> str:
-    run = consolidate(returns, rubric or small(), roster, cycle)
+    run = consolidate(returns, rubric or small_rubric(), roster, cycle)
     return report.build_report(run, inputs, built=BUILT)
 
 
@@ -381,7 +375,7 @@ def test_200_schools_to_chase_are_all_listed_and_201_say_one_more():
 
 
 def _titled(tmp_path, titles: dict[str, str]) -> Rubric:
-    text = SMALL.read_text(encoding="utf-8")
+    text = SMALL_RUBRIC.read_text(encoding="utf-8")
     for old, new in titles.items():
         text = text.replace(f"title: {old}\n", f"title: {new}\n")
     path = tmp_path / "titled.yaml"
@@ -417,8 +411,9 @@ def test_the_report_reads_spilled_texts_only_for_the_priorities(spill_loads):
     assert len(spill_loads) == 3  # the three accepted returns, once, for the next steps
     spill_loads.clear()
     spill = TextSpill(budget=0)  # no High priority: nothing is read back at all
-    run = consolidate([_share_strings(_return(s.school_id, [2, 2, 2, 2, 2], ("Low", "Go", "")),
-                                      spill) for s in ROSTER[:3]], small(), ROSTER[:3], CYCLE)
+    returns = [_share_strings(_return(s.school_id, [2, 2, 2, 2, 2], ("Low", "Go", "")), spill)
+               for s in ROSTER[:3]]
+    run = consolidate(returns, small_rubric(), ROSTER[:3], CYCLE)
     report.build_report(run, [], built=BUILT)
     assert spill_loads == []
 
@@ -476,7 +471,7 @@ def test_a_partial_return_and_a_network_of_two_schools_in_the_heatmap():
 
 def _priority_return(school_id: str, priorities: dict[str, tuple[str, str]]) -> ReturnResult:
     """priorities: indicator -> (priority, next steps)."""
-    rubric = small()
+    rubric = small_rubric()
     answers = [Answer(i, 2, "Growing", "", *priorities.get(i, ("", ""))[::-1]) for i in IDS]
     return ReturnResult(f"returns/{school_id}.xlsx", f"sha-{school_id}", school_id, "", CYCLE,
                         rubric.id, rubric.version, rubric.fingerprint, 2, answers=answers)
@@ -517,7 +512,7 @@ def test_priorities_most_high_first_with_low_counts_and_the_steps_cut_at_five():
 def test_trends_without_a_cycle_with_unrated_answers_then_and_no_next_steps():
     """Last cycle: A1 rated 1.1 3 (now 2: a drop) and left 1.2 unrated; no next steps. The
     run has no cycle of its own, so the report says "this cycle"."""
-    run = consolidate([_return("A1", [2, 2, 2, 2, 2])], small(), ROSTER[:1])
+    run = consolidate([_return("A1", [2, 2, 2, 2, 2])], small_rubric(), ROSTER[:1])
     run.previous = PreviousCycle("2025-26", {("A1", "1.1"): (3, "", ""),
                                              ("A1", "1.2"): (None, "", "")})
     trends = _part(report.build_report(run, built=BUILT), "trends")
@@ -601,7 +596,7 @@ def test_a_tier_names_200_schools_and_counts_the_rest(tmp_path, count, rest):
 
 def test_four_levels_give_white_text_to_the_darker_half_only(tmp_path):
     """Levels 3 and 4 of 4 are dark; 2 of 4 is not."""
-    text = SMALL.read_text(encoding="utf-8").replace(
+    text = SMALL_RUBRIC.read_text(encoding="utf-8").replace(
         "    definition: Established and shared.\n",
         "    definition: Established and shared.\n  - level: 4\n    label: Four\n"
         "    definition: d4.\n")

@@ -14,11 +14,9 @@ The small rubric: 1.1 Shared vision, 1.2 Resources, 1.3 Data use (domain 1 Leade
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import openpyxl
 
-from returns_kit import small_rubric
+from returns_kit import SMALL_RUBRIC, small_rubric
 from test_catch_summary_workbook import STYLE, look
 from test_trends import NOW, PREVIOUS, result  # the case and builder of test_trends
 from workbook_tool.consolidate import PreviousCycle, TextSpill, _share_strings, consolidate
@@ -27,7 +25,6 @@ from workbook_tool.roster import School
 from workbook_tool.rubric import load_rubric
 from workbook_tool.summary.workbook import write_summary_workbook
 
-SMALL = Path(__file__).parent / "data" / "small_rubric.yaml"
 ROSTER = [School("S1", "Alpha School"), School("S2", "Beta School"),
           School("S3", "Gamma School")]
 LABELS = {None: "", 1: "Beginning", 2: "Growing", 3: "Strong Practice"}
@@ -219,7 +216,7 @@ def test_no_drop_leaves_one_note_row_and_counts_every_next_step(tmp_path):
 def _reordered_rubric(tmp_path):
     """The small rubric with 1.2 renamed 1.9: rubric order 1.1, 1.9, 1.3 is not the order
     of the ids as text."""
-    text = SMALL.read_text(encoding="utf-8").replace('id: "1.2"', 'id: "1.9"')
+    text = SMALL_RUBRIC.read_text(encoding="utf-8").replace('id: "1.2"', 'id: "1.9"')
     path = tmp_path / "reordered.yaml"
     path.write_text(text, encoding="utf-8")
     return load_rubric(path)
