@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 from collections.abc import Callable
 from functools import cache
@@ -57,11 +58,44 @@ def members(data: bytes) -> dict[str, bytes]:
 
 
 def rezip(parts: dict[str, bytes]) -> bytes:
+    return zip_of(parts)
+
+
+def zip_of(parts: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED, comment: bytes = b"",
+           stored: tuple[str, ...] = ()) -> bytes:
+    """A zip of `parts` in order; the members named in `stored` are not compressed."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    with zipfile.ZipFile(out, "w", method) as archive:
         for name, body in parts.items():
-            z.writestr(name, body)
+            archive.writestr(name, body, zipfile.ZIP_STORED if name in stored else None)
+        archive.comment = comment
     return out.getvalue()
+
+
+def central_entry(data: bytes, member: str) -> int:
+    """The offset of a member's central directory header."""
+    pos = data.find(b"PK\x01\x02")
+    while pos != -1:
+        name_len, extra_len, comment_len = struct.unpack_from("<HHH", data, pos + 28)
+        if data[pos + 46 : pos + 46 + name_len] == member.encode():
+            return pos
+        pos = data.find(b"PK\x01\x02", pos + 46 + name_len + extra_len + comment_len)
+    raise AssertionError(f"no {member}")
+
+
+def patch_both(data: bytes, member: str, local_at: int, central_at: int, fmt: str,
+               value: int) -> bytes:
+    """Write `value` into a field of the member's local header and of its central entry."""
+    out = bytearray(data)
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(member)
+    struct.pack_into(fmt, out, info.header_offset + local_at, value)
+    struct.pack_into(fmt, out, central_entry(data, member) + central_at, value)
+    return bytes(out)
+
+
+def declare_size(data: bytes, member: str, size: int) -> bytes:
+    """A member's uncompressed size rewritten in its local header and central entry."""
+    return patch_both(data, member, 22, 24, "<I", size)
 
 
 def edit_member(data: bytes, name: str, edit: Callable[[bytes], bytes]) -> bytes:

@@ -14,6 +14,7 @@ import zlib
 
 import pytest
 
+from returns_kit import central_entry, declare_size, patch_both, zip_of
 from workbook_tool.reader import read_return
 from workbook_tool.reader.preflight import Limits, Package, Rejected, has_dtd, open_package
 
@@ -24,45 +25,10 @@ DAMAGED = "the file is damaged (part {} is broken)"
 BASE = {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}
 
 
-def zip_of(parts: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED,
-           comment: bytes = b"") -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", method) as archive:
-        for name, body in parts.items():
-            archive.writestr(name, body)
-        archive.comment = comment
-    return out.getvalue()
-
-
 def rejected(data: bytes, limits: Limits | None = None) -> tuple[str, str]:
     with pytest.raises(Rejected) as caught:
         open_package(data, "r.xlsx", limits or Limits())
     return caught.value.code, caught.value.message
-
-
-def central_entry(data: bytes, member: str) -> int:
-    """The offset of a member's central directory header."""
-    pos = data.find(b"PK\x01\x02")
-    while pos != -1:
-        name_len, extra_len, comment_len = struct.unpack_from("<HHH", data, pos + 28)
-        if data[pos + 46 : pos + 46 + name_len] == member.encode():
-            return pos
-        pos = data.find(b"PK\x01\x02", pos + 46 + name_len + extra_len + comment_len)
-    raise AssertionError(f"no {member}")
-
-
-def patch_both(data: bytes, member: str, local_at: int, central_at: int, fmt: str,
-               value: int) -> bytes:
-    """Write `value` into a field of the member's local header and of its central entry."""
-    out = bytearray(data)
-    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(member)
-    struct.pack_into(fmt, out, info.header_offset + local_at, value)
-    struct.pack_into(fmt, out, central_entry(data, member) + central_at, value)
-    return bytes(out)
-
-
-def declare_size(data: bytes, member: str, size: int) -> bytes:
-    return patch_both(data, member, 22, 24, "<I", size)
 
 
 def declare_compressed(data: bytes, member: str, size: int) -> bytes:

@@ -21,6 +21,7 @@ import pytest
 from returns_kit import (
     answers_for,
     codes,
+    declare_size,
     edit_member,
     make_return,
     members,
@@ -30,6 +31,7 @@ from returns_kit import (
     set_cell_xml,
     sheet_part,
     small_rubric,
+    zip_of,
 )
 from workbook_tool import layout
 from workbook_tool.problems import CODES
@@ -66,29 +68,6 @@ def cfb(names: list[str]) -> bytes:
         struct.pack_into("<HB", entry, 64, len(encoded), 5 if i == 0 else 2)
         directory[i * 128 : (i + 1) * 128] = entry
     return bytes(header + directory + bytes(512))
-
-
-def zip_of(parts: dict[str, bytes], stored: tuple[str, ...] = ()) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, body in parts.items():
-            z.writestr(name, body, zipfile.ZIP_STORED if name in stored else None)
-    return out.getvalue()
-
-
-def declare_size(data: bytes, member: str, size: int) -> bytes:
-    """Rewrite a member's uncompressed size in its local header and the central directory."""
-    data = bytearray(data)
-    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo(member)
-    struct.pack_into("<I", data, info.header_offset + 22, size)
-    pos = data.find(b"PK\x01\x02")
-    while pos != -1:
-        name_len, extra_len, comment_len = struct.unpack_from("<HHH", data, pos + 28)
-        if bytes(data[pos + 46 : pos + 46 + name_len]) == member.encode():
-            struct.pack_into("<I", data, pos + 24, size)
-            break
-        pos = data.find(b"PK\x01\x02", pos + 46 + name_len + extra_len + comment_len)
-    return bytes(data)
 
 
 def bomb(size: int) -> bytes:
